@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
 
     # ingest
-    ingest_group: str = Field(default="ingest", description="shared-subscription group of ingest processes")
+    ingest_group: str | None = Field(
+        default=None,
+        description="shared-subscription group to split load over several ingest processes; unset = one process "
+        "with a plain persistent subscription (Mosquitto 2.0 does not restore shared subscriptions after a restart)",
+    )
     mqtt_client_id: str | None = Field(default=None, description="stable id for a persistent session")
     max_json_bytes: int = 64 * 1024
     max_frame_bytes: int = 4 * 1024 * 1024
@@ -77,6 +81,15 @@ class Settings(BaseSettings):
 
     # alerts / webhooks
     timezone: str = Field(default="Asia/Shanghai", description="estate local time zone")
+
+    # deployment (docker-compose.yml, docs/scaling.md)
+    metrics_port: int | None = Field(default=None, description="Prometheus port of a worker role (no HTTP API)")
+    vision_partition: str | None = Field(default=None, pattern=r"^\d+/[1-9]\d*$",
+                                         description="i/n: this vision process takes cameras whose id hashes to i")
+
+    # alerts area: rules / SLA / webhook retry configuration (JSON or YAML, docs/alerts.md) and MQTT group
+    alert_rules_file: Path | None = Field(default=None, description="alert rules, SLA and retry configuration")
+    alerts_group: str = Field(default="alerts", description="shared-subscription group of alerts processes")
 
     @field_validator("mqtt_url")
     @classmethod

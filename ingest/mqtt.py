@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -175,6 +176,7 @@ class BoundedPublisher:
         self._max = max_inflight
         self._lock = threading.Lock()
         self._pending: set[int] = set()
+        self._acked_early: set[int] = set()
         self.connected = threading.Event()
         self.client = make_client(target, client_id, persistent=persistent, will=will)
         self.client.max_inflight_messages_set(min(max_inflight, 65000))
@@ -209,17 +211,26 @@ class BoundedPublisher:
             return True
         if not self._slots.acquire(timeout=timeout if timeout is not None else -1):
             return False
+        # paho's own lock is held while it calls on_publish: never call into paho while holding ours.
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         with self._lock:
-            info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
-            self._pending.add(info.mid)
+            if info.mid in self._acked_early:  # the broker answered before we got here
+                self._acked_early.discard(info.mid)
+                release = True
+            else:
+                self._pending.add(info.mid)
+                release = False
+        if release:
+            self._slots.release()
         return True
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every QoS>0 message is acknowledged by the broker."""
         acquired = 0
+        deadline = time.monotonic() + timeout
         try:
             for _ in range(self._max):
-                if not self._slots.acquire(timeout=timeout):
+                if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
                     return False
                 acquired += 1
             return True
@@ -249,6 +260,7 @@ class BoundedPublisher:
     def _on_publish(self, _c: paho.Client, _ud: object, mid: int, _r: ReasonCode, _p: Properties) -> None:
         with self._lock:
             if mid not in self._pending:
+                self._acked_early.add(mid)
                 return
             self._pending.discard(mid)
         self._slots.release()

@@ -1,0 +1,80 @@
+"""The device registry: sightings from ingest, status from last wills, listing for the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+
+@dataclass
+class Sighting:
+    """What one batch saw of one device."""
+
+    kind: str
+    last_seen: datetime
+    first_seen: datetime
+    messages: int = 0
+
+
+def record_sightings(conn: psycopg.Connection[Any], site: str, sightings: dict[str, Sighting]) -> None:
+    """Create devices on first sight and move ``last_seen`` forward, in one statement per batch."""
+    if not sightings:
+        return
+    ids = list(sightings)
+    conn.execute(
+        "INSERT INTO devices (device_id, site, kind, first_seen, last_seen, messages, status, status_changed) "
+        "SELECT d, %s, k, f, l, n, 'online', f FROM unnest(%s::text[], %s::text[], %s::timestamptz[], "
+        "%s::timestamptz[], %s::bigint[]) AS u(d, k, f, l, n) "
+        "ON CONFLICT (device_id) DO UPDATE SET last_seen = GREATEST(devices.last_seen, EXCLUDED.last_seen), "
+        "messages = devices.messages + EXCLUDED.messages, "
+        "status = CASE WHEN devices.status = 'unknown' THEN 'online' ELSE devices.status END",
+        (
+            site, ids, [sightings[i].kind for i in ids], [sightings[i].first_seen for i in ids],
+            [sightings[i].last_seen for i in ids], [sightings[i].messages for i in ids],
+        ),
+    )
+
+
+def apply_status(conn: psycopg.Connection[Any], site: str, device_id: str, status: str, at: datetime) -> bool:
+    """Set a device online/offline; True when that changed its state (the caller then records an event)."""
+    conn.execute(
+        "INSERT INTO devices (device_id, site, kind, status, status_changed) VALUES (%s, %s, 'device', 'unknown', %s) "
+        "ON CONFLICT (device_id) DO NOTHING",
+        (device_id, site, at),
+    )
+    row = conn.execute(
+        "UPDATE devices SET status = %s, status_changed = %s WHERE device_id = %s AND status IS DISTINCT FROM %s "
+        "RETURNING device_id",
+        (status, at, device_id, status),
+    ).fetchone()
+    return row is not None
+
+
+def registered_ids(conn: psycopg.Connection[Any]) -> set[str]:
+    return {str(r["device_id"]) for r in conn.execute("SELECT device_id FROM devices WHERE registered").fetchall()}
+
+
+def register(conn: psycopg.Connection[Any], site: str, devices: Iterable[tuple[str, str, float | None]]) -> None:
+    """Provision devices (id, kind, expected interval in seconds)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO devices (device_id, site, kind, registered, interval_s) VALUES (%s, %s, %s, true, %s) "
+            "ON CONFLICT (device_id) DO UPDATE SET registered = true, kind = EXCLUDED.kind, "
+            "interval_s = EXCLUDED.interval_s",
+            [(d, site, k, i) for d, k, i in devices],
+        )
+
+
+def list_devices(
+    conn: psycopg.Connection[Any], kind: str | None, status: str | None, limit: int
+) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT device_id, site, kind, registered, interval_s, first_seen, last_seen, status, status_changed, "
+        "messages FROM devices WHERE (%s::text IS NULL OR kind = %s) AND (%s::text IS NULL OR status = %s) "
+        "ORDER BY device_id LIMIT %s",
+        (kind, kind, status, status, limit),
+    ).fetchall()
