@@ -73,21 +73,15 @@ class EmbeddedPostgres:
         if not (self.datadir / "PG_VERSION").exists():
             self.datadir.mkdir(parents=True, exist_ok=True)
             self._own(self.datadir)
-            subprocess.run(
-                [str(self.bin / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--no-sync"],
-                check=True, capture_output=True, **_run_as(self.user),  # type: ignore[call-overload]
-            )
+            _run([str(self.bin / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+                  "--encoding=UTF8", "--no-sync"], self.user)
         self._own(self.datadir)
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
         )
-        subprocess.run(
-            [str(self.bin / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
-             "-o", options, "-w", "-t", "60", "start"],
-            check=True, capture_output=True, **_run_as(self.user),  # type: ignore[call-overload]
-        )
+        _run([str(self.bin / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
+              "-o", options, "-w", "-t", "60", "start"], self.user)
         wait_for_port(self.port)
         return self
 
@@ -117,6 +111,14 @@ class EmbeddedPostgres:
         for sub in path.rglob("*"):
             with contextlib.suppress(FileNotFoundError):
                 os.chown(sub, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _run(cmd: list[str], user: str | None) -> None:
+    """Run a PostgreSQL tool; on failure raise with what it printed, which says why."""
+    done = subprocess.run(cmd, capture_output=True, check=False, **_run_as(user))  # type: ignore[call-overload]
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr).decode(errors="replace").strip()
+        raise RuntimeError(f"{Path(cmd[0]).name} failed ({done.returncode}): {output[-2000:]}")
 
 
 def _ensure_system_user(name: str) -> None:
