@@ -28,7 +28,8 @@ def register(groups: CliGroups) -> None:
     ) -> None:
         """Run EstateWatch against EW_DATABASE_URL and EW_MQTT_URL (one role, several, or all)."""
         from estatewatch.config import get_settings
-        from estatewatch.runtime import ROLES, serve as run
+        from estatewatch.runtime import ROLES
+        from estatewatch.runtime import serve as run
 
         roles = {r.strip() for r in role.split(",") if r.strip()}
         unknown = roles - set(ROLES)
