@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from alerts.model import SlaPolicy
 
 Severity = Literal["info", "minor", "major", "critical"]
 
@@ -26,3 +31,20 @@ class AlertDraft:
     subject: dict[str, Any] = field(default_factory=dict)  # camera / resident / device, building, floor, unit
     details: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)  # e.g. {"snapshot": "...", "clip": "..."}
+
+
+def raise_alert(
+    conn: psycopg.Connection[Any],
+    draft: AlertDraft,
+    *,
+    now: datetime | None = None,
+    policy: SlaPolicy | None = None,
+) -> str:
+    """Create the alert, or count one more occurrence on the active alert with the same dedup key; return its id.
+
+    Runs in the caller's transaction: history, SLA deadlines, outbox rows and ``pg_notify('ew_alerts')`` included.
+    ``now`` defaults to wall time (replay and tests pass their clock's time).
+    """
+    from alerts.repository import upsert_alert
+
+    return upsert_alert(conn, draft, now=now, policy=policy).alert_id

@@ -8,7 +8,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.routes import devices, health, telemetry
+from api.routes import (
+    alerts,
+    auth,
+    cameras,
+    console,
+    devices,
+    evidence,
+    health,
+    overview,
+    residents,
+    stream,
+    telemetry,
+    webhooks,
+)
 from estatewatch.config import Settings
 from ingest.mqtt import BoundedPublisher
 from store.db import make_pool
@@ -36,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    for router in (health.router, devices.router, telemetry.router):
+    for router in (health.router, devices.router, telemetry.router, auth.router, stream.router, overview.router,
+                   console.router, alerts.router, residents.router, webhooks.router, cameras.router, evidence.router):
         app.include_router(router)
     return app

@@ -21,22 +21,17 @@ app.add_typer(simulate, name="simulate")
 # Each area registers its own commands; the list is the only place that knows them all.
 COMMAND_MODULES = (
     "estatewatch.commands.core",
-    "estatewatch.commands.ingest",
     "estatewatch.commands.vision",
     "estatewatch.commands.alerts",
+    "estatewatch.commands.sensors",
+    "estatewatch.commands.console",
 )
 
 
 def _register_all() -> None:
     groups = CliGroups(app=app, bench=bench, eval=evaluate, simulate=simulate)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # an area not built yet
-        module.register(groups)
+        importlib.import_module(name).register(groups)
 
 
 _register_all()

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from prometheus_client import start_http_server
+
 from estatewatch.config import Role, Settings
 from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from store.migrate import apply_migrations
@@ -54,6 +56,8 @@ def serve(settings: Settings, roles: set[str]) -> None:
     apply_migrations(settings.require_database_url())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     components = build_components(settings, roles)
+    if settings.metrics_port and not roles & {"api", "all"}:  # worker roles: /metrics for Prometheus and healthchecks
+        start_http_server(settings.metrics_port)
     for component in components:
         component.start()
     log.info("started roles %s", ", ".join(sorted(roles)))
@@ -63,7 +67,9 @@ def serve(settings: Settings, roles: set[str]) -> None:
 
             from api.app import create_app
 
-            uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning")
+            # Open console streams would otherwise hold the server up at shutdown.
+            uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning",
+                        timeout_graceful_shutdown=2)
         else:
             _wait_for_signal()
     finally:

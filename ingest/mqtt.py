@@ -209,7 +209,7 @@ class BoundedPublisher:
         if qos == 0:
             self.client.publish(topic, payload, qos=0, retain=retain, properties=props)
             return True
-        if not self._slots.acquire(timeout=timeout if timeout is not None else -1):
+        if not self._slots.acquire(timeout=timeout):  # None blocks; Semaphore treats -1 as "do not wait"
             return False
         # paho's own lock is held while it calls on_publish: never call into paho while holding ours.
         info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)

@@ -1,0 +1,1 @@
+"""High-altitude littering detection: motion, tracking, falling-object classification, floor estimate, evidence."""

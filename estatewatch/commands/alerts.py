@@ -1,0 +1,158 @@
+"""Alerts area commands: ``replay``, ``simulate residents``, ``bench alerts``, ``residents import``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from estatewatch.commands import CliGroups
+
+
+def replay_cmd(
+    events: Annotated[Path, typer.Argument(help="EVENTS.jsonl, time-ordered")],
+    residents: Annotated[Path, typer.Option("--residents", help="RESIDENTS.csv")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line per alert raised")] = False,
+    until: Annotated[str | None, typer.Option("--until", help="advance the clock to this ISO time at the end")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="zone of naive timestamps (default EW_TIMEZONE)")] = None,
+) -> None:
+    """Run the resident rules offline over recorded events, on event time."""
+    from alerts.replay import ReplayError, firing_json, parse_ts, read_events, replay, zone
+    from alerts.residents import ResidentCsvError, parse_residents
+    from estatewatch.config import Settings
+
+    zone_info = zone(tz or Settings().timezone)
+    try:
+        people = parse_residents(residents.read_text(encoding="utf-8"))
+        end = parse_ts(until, zone_info) if until else None
+        with events.open(encoding="utf-8") as fh:
+            fired, engine = replay(read_events(fh, zone_info), people, until=end)
+    except (ReplayError, ResidentCsvError, OSError, ValueError) as exc:
+        typer.echo(f"replay: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for f in fired:
+        body = firing_json(f, zone_info)
+        if as_json:
+            sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
+        else:
+            typer.echo(f"{body['raised_at']}  {body['type']:<16} {body['resident']:<10} {body['unit']:<8}"
+                       f" {'reminder' if f.reminder else 'new'}  {body['explanation']}")
+    if not as_json:
+        typer.echo(f"{engine.events} events, {len(fired)} alerts, {engine.evaluations} rule evaluations", err=True)
+
+
+def simulate_residents_cmd(
+    out: Annotated[Path, typer.Option("--out", help="folder for events.jsonl, residents.csv, truth.json")] = Path(
+        "var/sim/residents"),
+    residents: Annotated[int, typer.Option(help="number of residents")] = 20,
+    days: Annotated[float, typer.Option(help="simulated days")] = 10.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    start: Annotated[str, typer.Option(help="local start time (naive ISO)")] = "2026-03-02T00:00:00",
+    mqtt: Annotated[bool, typer.Option("--mqtt", help="also publish the events over MQTT on a fast clock")] = False,
+    speed: Annotated[float, typer.Option(help="simulated seconds per real second when publishing")] = 3600.0,
+) -> None:
+    """Daily routines of residents with ground truth; optionally published to ``estate/{site}/...``."""
+    from simulators.residents import SimConfig, simulate
+
+    sim = simulate(SimConfig(residents=residents, days=days, seed=seed, start=datetime.fromisoformat(start)))
+    paths = sim.write(out)
+    expected = len(sim.truth.expected_not_out(sim.end))
+    typer.echo(f"{len(sim.events)} events for {len(sim.residents)} residents; {expected} expected elderly_not_out;"
+               f" files: {', '.join(str(p) for p in paths.values())}")
+    if mqtt:
+        _publish(sim, speed, out)
+
+
+def _publish(sim: object, speed: float, out: Path) -> None:
+    """Publish on the fast clock: simulated time runs ``speed`` times faster and payloads carry the compressed wall
+    time. The rules need the same compression: import ``residents.fast.csv`` and run the alerts service with
+    ``EW_ALERT_RULES_FILE=rules.fast.json`` (both written here)."""
+    import time
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from alerts.residents import residents_csv
+    from estatewatch.config import Settings
+    from ingest.mqtt import BoundedPublisher
+    from simulators.residents import Simulation, mqtt_messages, time_scaled
+
+    assert isinstance(sim, Simulation)
+    settings = Settings()
+    (out / "residents.fast.csv").write_text(residents_csv(time_scaled(sim.residents, speed)), encoding="utf-8")
+    (out / "rules.fast.json").write_text(json.dumps({"residents": {
+        "door_quiet_minutes": 10 / speed, "reminder_hours": 12 / speed}}), encoding="utf-8")
+    tz = ZoneInfo(settings.timezone)
+    sim_start = sim.events[0]["ts"] if sim.events else None
+    if sim_start is None:
+        return
+    origin = datetime.fromisoformat(sim_start).replace(tzinfo=tz)
+    real_start, started = datetime.now(UTC), time.monotonic()
+
+    def stamp(ts: datetime) -> datetime:
+        return real_start + (ts - origin) / speed
+
+    publisher = BoundedPublisher(settings.mqtt, max_inflight=500).start()
+    try:
+        for ts, topic, payload in mqtt_messages(sim, settings.site, tz, stamp):
+            wait = (ts - real_start) / timedelta(seconds=1) - (time.monotonic() - started)
+            if wait > 0:
+                time.sleep(wait)
+            publisher.publish(topic, payload, qos=1)
+    finally:
+        publisher.close()
+
+
+def bench_alerts_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as one JSON object")] = False,
+    residents: Annotated[int, typer.Option(help="residents")] = 100_000,
+    hours: Annotated[float, typer.Option(help="simulated hours of events")] = 30.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    db: Annotated[bool, typer.Option("--db", help="also measure the service's database path in a throwaway"
+                                                  " embedded PostgreSQL")] = False,
+) -> None:
+    """Rule engine throughput at scale, next to a scan-the-population baseline on the same events."""
+    from alerts.bench import run_bench
+
+    result = run_bench(residents=residents, hours=hours, seed=seed)
+    if db:
+        from alerts.bench_db import run_db_bench
+
+        result["service_path"] = run_db_bench(residents=residents, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:>28}: {value}")
+
+
+def residents_import_cmd(
+    path: Annotated[Path, typer.Argument(help="CSV with resident_id,unit,elderly,lives_alone[,not_out_hours]")],
+) -> None:
+    """Load or update residents in the database (EW_DATABASE_URL, EW_SITE)."""
+    from alerts.resident_store import upsert_residents
+    from alerts.residents import ResidentCsvError, parse_residents
+    from estatewatch.config import Settings
+    from store.db import connect
+
+    settings = Settings()
+    try:
+        people = parse_residents(path.read_text(encoding="utf-8"))
+    except ResidentCsvError as exc:
+        typer.echo(f"import refused: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    with connect(settings.require_database_url()) as conn, conn.transaction():
+        count = upsert_residents(conn, settings.site, people)
+    typer.echo(f"{count} residents loaded for site {settings.site}")
+
+
+def register(groups: CliGroups) -> None:
+    groups.app.command("replay")(replay_cmd)
+    groups.simulate.command("residents")(simulate_residents_cmd)
+    groups.bench.command("alerts")(bench_alerts_cmd)
+    residents = typer.Typer(help="Residents watched by the elderly rules.", no_args_is_help=True)
+    residents.command("import")(residents_import_cmd)
+    groups.app.add_typer(residents, name="residents")

@@ -1,0 +1,192 @@
+"""Vision commands: ``detect``, ``eval littering``, ``bench vision``, ``simulate cameras``, ``cameras draw``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from estatewatch.commands import CliGroups
+
+RESOLUTIONS = {"1080p": (1920, 1080), "720p": (1280, 720), "360p": (640, 360)}
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``0-23``, ``1,5,9`` or a mix: ``0-9,100``."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part[1:]:
+            lo, hi = part.split("-", 1) if not part.startswith("-") else ("-" + part[1:].split("-", 1)[0],
+                                                                           part[1:].split("-", 1)[1])
+            seeds.extend(range(int(lo), int(hi) + 1))
+        else:
+            seeds.append(int(part))
+    return seeds
+
+
+def detect(
+    source: Annotated[Path, typer.Argument(exists=True, help="video file (mp4/avi/mkv) or a folder of JPEG frames")],
+    camera: Annotated[Path, typer.Option("--camera", exists=True, dir_okay=False, help="CAMERA.json")],
+    fps: Annotated[float | None, typer.Option(min=0.1, help="default: CAMERA.json, else the file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line per event")] = False,
+) -> None:
+    """Find thrown objects in recorded footage with the same detector as the live service."""
+    from vision.camera_config import load_camera
+    from vision.offline import detect as run_detect
+
+    cfg = load_camera(camera)
+    count = 0
+    try:
+        for event in run_detect(source, cfg, fps):
+            count += 1
+            line = event.to_json()
+            if as_json:
+                typer.echo(json.dumps(line))
+            else:
+                typer.echo(f"frames {line['frame_start']}-{line['frame_end']} ({line['t_start']:.2f}-"
+                           f"{line['t_end']:.2f} s): origin {line['origin']}, floor {line['floor']}, "
+                           f"score {line['score']}")
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if not as_json:
+        typer.echo(f"{count} event(s)")
+
+
+def eval_littering(
+    seeds: Annotated[str, typer.Option(help="scenes with throws (and distractors), e.g. 0-23")] = "0-23",
+    distractor_seeds: Annotated[str, typer.Option(help="distractor-only scenes (every kind at once)")] = "1000-1011",
+    resolution: Annotated[str, typer.Option(help="1080p, 720p or 360p")] = "1080p",
+    fps: Annotated[float, typer.Option(min=1)] = 20.0,
+    seconds: Annotated[float, typer.Option(min=4, help="length of a scene with throws")] = 8.0,
+    distractor_seconds: Annotated[float, typer.Option(min=4, help="length of a distractor-only scene")] = 60.0,
+    workers: Annotated[int, typer.Option(min=1, help="processes rendering and detecting scenes")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Render simulator scenes (fixed seeds) and score the detector: recall, precision, false alarms, floors."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from vision.evaluate import evaluate
+
+    if resolution not in RESOLUTIONS:
+        raise typer.BadParameter(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    width, height = RESOLUTIONS[resolution]
+    report = evaluate(parse_seeds(seeds), parse_seeds(distractor_seeds), width=width, height=height, fps=fps,
+                      duration=seconds, distractor_duration=distractor_seconds, workers=workers)
+    report["resolution"] = resolution
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    table = Table("seed", "kind", "falls", "found", "events", "false", "floor errors", "distractors")
+    for r in report["per_scene"]:
+        table.add_row(str(r["seed"]), r["kind"], str(r["truths"]), str(r["detected"]), str(r["events"]),
+                      str(r["false_alarms"]), ",".join(map(str, r["floor_errors"])), ",".join(r["distractors"]))
+    console = Console()
+    console.print(table)
+    for key, value in report.items():
+        if key != "per_scene":
+            console.print(f"{key}: {value}")
+
+
+def bench_vision(
+    cameras: Annotated[int, typer.Option(min=1, help="simulated cameras")] = 4,
+    resolution: Annotated[str, typer.Option(help="1080p or 720p")] = "1080p",
+    frames: Annotated[int, typer.Option(min=10, help="frames per camera")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Frames/s of decode alone, the EstateWatch pipeline (1 and 2 workers) and a naive MOG2 baseline."""
+    from vision.bench import RESOLUTIONS as BENCH_RES
+    from vision.bench import run
+
+    if resolution not in BENCH_RES:
+        raise typer.BadParameter("resolution must be 1080p or 720p")
+    report = run(cameras, resolution, frames)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    for key, value in report.items():
+        typer.echo(f"{key}: {value}")
+
+
+def simulate_cameras(
+    cameras: Annotated[int, typer.Option(min=1, help="simulated cameras (ids sim-cam-0, sim-cam-1, ...)")] = 1,
+    fps: Annotated[float, typer.Option(min=0.5)] = 20.0,
+    seconds: Annotated[float, typer.Option(min=1)] = 10.0,
+    seed: Annotated[int, typer.Option(help="scene seed of the first camera (the next ones add 1)")] = 1,
+    resolution: Annotated[str, typer.Option(help="1080p, 720p or 360p")] = "1080p",
+    throws: Annotated[int | None, typer.Option(min=0, help="objects thrown per camera (default random 1-2)")] = None,
+    site: Annotated[str | None, typer.Option(help="estate id (default EW_SITE)")] = None,
+    video: Annotated[Path | None, typer.Option(help="write one camera to this video file (+ .truth.json, "
+                                                    ".camera.json) instead of publishing")] = None,
+    truth: Annotated[Path | None, typer.Option(help="write the ground truth and CAMERA.json objects here")] = None,
+) -> None:
+    """Publish simulated camera frames over MQTT (estate/{site}/camera/{id}/frame) at the given fps."""
+    from simulators.camera.scene import make_scene
+
+    if resolution not in RESOLUTIONS:
+        raise typer.BadParameter(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    width, height = RESOLUTIONS[resolution]
+    scenes = {f"sim-cam-{i}": make_scene(seed + i, width, height, fps, seconds, throws=throws)
+              for i in range(cameras)}
+    if video is not None:
+        from simulators.camera.publish import write_video
+
+        result = write_video(scenes["sim-cam-0"], video, "sim-cam-0")
+        typer.echo(json.dumps({"video": str(video), "falls": len(result["falls"])}))
+        return
+    from estatewatch.config import Settings
+    from simulators.camera.publish import publish_scenes
+
+    settings = Settings()
+    if settings.mqtt_url is None:
+        raise typer.BadParameter("set EW_MQTT_URL to the broker to publish to")
+    report = publish_scenes(settings.mqtt, site or settings.site, scenes)
+    if truth is not None:
+        truth.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    typer.echo(json.dumps({cam: len(r["truth"]) for cam, r in report.items()}))
+
+
+def draw_cameras(
+    camera: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CAMERA.json")],
+    frame: Annotated[str, typer.Option(help="'latest' (the camera's newest received frame) or a JPEG file")] = "latest",
+    out: Annotated[Path, typer.Option(help="output image (.png or .jpg)")] = Path("calibration.png"),
+) -> None:
+    """Draw a camera's floor lines, window columns and masks over a frame, to check the calibration by eye."""
+    import cv2
+    import numpy as np
+
+    from estatewatch.config import Settings
+    from vision.calibration import draw_calibration
+    from vision.camera_config import load_camera
+    from vision.service import latest_frame_path
+
+    cfg = load_camera(camera)
+    src = latest_frame_path(Settings().data_dir, cfg.id) if frame == "latest" else Path(frame)
+    if not src.exists():
+        typer.echo(f"error: no frame at {src}", err=True)
+        raise typer.Exit(2)
+    img = cv2.imdecode(np.frombuffer(src.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        typer.echo(f"error: {src} does not decode", err=True)
+        raise typer.Exit(2)
+    if not cv2.imwrite(str(out), draw_calibration(np.asarray(img, dtype=np.uint8), cfg)):
+        typer.echo(f"error: cannot write {out}", err=True)
+        raise typer.Exit(2)
+    print(out, file=sys.stderr)
+
+
+def register(groups: CliGroups) -> None:
+    groups.app.command("detect")(detect)
+    groups.eval.command("littering")(eval_littering)
+    groups.bench.command("vision")(bench_vision)
+    groups.simulate.command("cameras")(simulate_cameras)
+    cameras_app = typer.Typer(help="Camera configuration: check calibrations.", no_args_is_help=True)
+    cameras_app.command("draw")(draw_cameras)
+    groups.app.add_typer(cameras_app, name="cameras")

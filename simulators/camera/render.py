@@ -1,0 +1,136 @@
+"""Renders a scene frame by frame: facade, windows, sky, distractors, thrown objects, exposure, noise, jitter."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from simulators.camera.scene import FLOOR_M, Scene, trajectory
+
+Image = NDArray[np.uint8]
+JITTER = 2
+
+
+class Renderer:
+    """Draws the frames of one scene; cheap per frame (a copy, a few shapes, two noise adds) so eval runs fast."""
+
+    def __init__(self, scene: Scene) -> None:
+        self.scene = scene
+        self.rng = np.random.default_rng(scene.seed + 1_000_003)
+        self.cam = scene.camera
+        self.base = self._base()
+        self.paths = [{f: (c, r) for f, c, r, _ in trajectory(scene, th)} for th in scene.throws]
+        h, w = scene.height, scene.width
+        sigma = scene.noise_sigma
+        self.noise = [np.clip(np.abs(self.rng.normal(0, sigma, (h, w, 3))), 0, 255).astype(np.uint8) for _ in range(4)]
+        self.lights_on: set[int] = set()
+
+    def _poly(self, x0: float, x1: float, h0: float, h1: float) -> NDArray[np.int32]:
+        xs = np.array([x0, x1, x1, x0])
+        hs = np.array([h0, h0, h1, h1])
+        col, row = self.cam.project(xs, hs)
+        return np.stack([col + JITTER, row + JITTER], axis=1).round().astype(np.int32)
+
+    def _window(self, floor: int, column: int) -> NDArray[np.int32]:
+        s = self.scene
+        pitch = s.building_width / s.columns
+        x = s.window_x(column)
+        h0 = (floor - 1) * FLOOR_M + 0.9
+        return self._poly(x - 0.3 * pitch, x + 0.3 * pitch, h0, h0 + 1.5)
+
+    def _base(self) -> Image:
+        s = self.scene
+        h, w = s.height + 2 * JITTER, s.width + 2 * JITTER
+        sky = np.linspace(235, 190, h, dtype=np.float32)[:, None]
+        img = np.empty((h, w, 3), np.uint8)
+        img[:, :, 0] = np.broadcast_to(sky, (h, w)).astype(np.uint8)
+        img[:, :, 1] = np.broadcast_to(sky * 0.92, (h, w)).astype(np.uint8)
+        img[:, :, 2] = np.broadcast_to(sky * 0.8, (h, w)).astype(np.uint8)
+        ground = int(self.cam.row_of_height(0.0)) + JITTER
+        img[ground:] = (90, 95, 100)
+        half = s.building_width / 2
+        cv2.fillConvexPoly(img, self._poly(-half, half, 0, s.floors * FLOOR_M), (160, 170, 182))
+        for floor in range(1, s.floors + 1):
+            for column in range(s.columns):
+                shade = int(self.rng.integers(45, 95))
+                cv2.fillConvexPoly(img, self._window(floor, column), (shade, shade + 5, shade + 8))
+        return img
+
+    def frames(self) -> Iterator[tuple[int, Image]]:
+        for i in range(self.scene.n_frames):
+            yield i, self.frame(i)
+
+    def jpegs(self, quality: int = 85) -> Iterator[tuple[int, bytes]]:
+        for i, img in self.frames():
+            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if not ok:
+                raise RuntimeError("JPEG encoding failed")
+            yield i, buf.tobytes()
+
+    def frame(self, i: int) -> Image:
+        s = self.scene
+        t = i / s.fps
+        d = s.distractors
+        for k, (tl, floor, column) in enumerate(d.get("lights", [])):
+            if t >= tl and k not in self.lights_on:  # a light switched on stays on: change the base once
+                self.lights_on.add(k)
+                cv2.fillConvexPoly(self.base, self._window(floor, column), (150, 215, 245))
+        dx, dy = (self.rng.integers(-s.jitter_px, s.jitter_px + 1, 2) if s.jitter_px else (0, 0))
+        img = self.base[JITTER + dy:JITTER + dy + s.height, JITTER + dx:JITTER + dx + s.width].copy()
+        self._draw_distractors(img, t)
+        for path, th in zip(self.paths, s.throws, strict=True):
+            if i in path:
+                c, r = path[i]
+                rad = th.size_px / 2
+                if th.size_px <= 3:
+                    x0, y0 = round(c - rad), round(r - rad)
+                    img[max(0, y0):y0 + th.size_px, max(0, x0):x0 + th.size_px] = th.color
+                else:
+                    cv2.circle(img, (round(c), round(r)), round(rad), th.color, -1, cv2.LINE_AA)
+        gain = (1 + 0.04 * math.sin(2 * math.pi * t / 20)) * math.prod(
+            g for tj, g in d.get("exposure", []) if t >= tj)
+        out = cv2.convertScaleAbs(img, alpha=gain)
+        out = cv2.add(out, self.noise[i % 4])
+        return np.asarray(cv2.subtract(out, self.noise[(i + 2) % 4]), dtype=np.uint8)
+
+    def _draw_distractors(self, img: Image, t: float) -> None:
+        s, d = self.scene, self.scene.distractors
+        for x, base_row, r, sway, hz in d.get("trees", []):
+            off = sway * math.sin(2 * math.pi * hz * t)
+            cv2.ellipse(img, (round(x + off), round(base_row - r)), (r, round(r * 1.3)), 0, 0, 360, (40, 95, 45), -1)
+            cv2.ellipse(img, (round(x + 1.6 * off), round(base_row - 1.4 * r)), (r // 2, r // 2), 0, 0, 360,
+                        (60, 130, 70), -1)
+        for floor, column, cw, length, hz in d.get("cloth", []):
+            win = self._window(floor, column) - JITTER
+            x, y = int(win[:, 0].mean()), int(win[:, 1].max())
+            flap = math.sin(2 * math.pi * hz * t)
+            ln = round(length * (0.75 + 0.25 * flap))
+            shift = round(3 * flap)
+            half = cw // 2
+            pts = np.array([[x - half, y], [x + half, y], [x + half + shift, y + ln], [x - half + shift, y + ln]])
+            cv2.fillConvexPoly(img, pts.astype(np.int32), (50, 50, 200))
+        for t0, x0, y0, vx, vy, amp, hz, size in d.get("birds", []):
+            if t0 <= t <= t0 + 5:
+                u = t - t0
+                x, y = x0 + vx * u, y0 + vy * u + amp * math.sin(2 * math.pi * hz * u)
+                wing = round(size * (0.6 + 0.4 * abs(math.sin(2 * math.pi * 3 * u))))
+                cv2.ellipse(img, (round(x), round(y)), (wing, max(1, size // 3)), 0, 0, 360, (35, 35, 40), -1)
+        for t0, dur, x0, y0, r in d.get("insects", []):
+            if t0 <= t <= t0 + dur:
+                u = t - t0
+                x = x0 + 0.08 * s.width * math.sin(7.3 * u + x0) + 0.05 * s.width * math.sin(13.1 * u)
+                y = y0 + 0.08 * s.height * math.cos(5.9 * u + y0) + 0.05 * s.height * math.sin(11.7 * u)
+                cv2.circle(img, (round(x), round(y)), r, (25, 25, 25), -1, cv2.LINE_AA)
+        n_rain = int(d.get("rain", 0))
+        if n_rain:
+            layer = np.zeros_like(img)
+            xs = self.rng.integers(0, s.width, n_rain)
+            ys = self.rng.integers(0, s.height, n_rain)
+            lengths = self.rng.integers(8, 30, n_rain)
+            for x, y, ln in zip(xs, ys, lengths, strict=True):
+                cv2.line(layer, (int(x), int(y)), (int(x) + int(ln) // 6, int(y) + int(ln)), (38, 38, 38), 1)
+            cv2.add(img, layer, dst=img)

@@ -1,0 +1,181 @@
+"""Scene description: building, camera, throws with physics, distractors; all drawn from one seed."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simulators.camera.geometry import FacadeCamera
+
+G = 9.81
+FLOOR_M = 3.0
+DISTRACTOR_KINDS = ("birds", "trees", "rain", "cloth", "insects", "lights", "exposure")
+
+
+@dataclass(frozen=True)
+class Throw:
+    """An object leaving a window at ``t`` seconds; positions come from integrating gravity and quadratic drag."""
+
+    floor: int
+    column: int
+    t: float
+    size_px: int
+    color: tuple[int, int, int]
+    velocity: tuple[float, float, float]  # lateral, up, toward the camera (m/s)
+    terminal_v: float  # m/s; sets the drag constant
+
+
+@dataclass
+class Scene:
+    seed: int
+    width: int
+    height: int
+    fps: float
+    duration: float
+    floors: int
+    columns: int
+    distance: float
+    building_width: float
+    throws: list[Throw] = field(default_factory=list)
+    distractors: dict[str, Any] = field(default_factory=dict)
+    jitter_px: int = 1
+    noise_sigma: float = 3.0
+
+    @property
+    def camera(self) -> FacadeCamera:
+        return FacadeCamera.framing(self.width, self.height, self.distance, self.floors * FLOOR_M)
+
+    @property
+    def n_frames(self) -> int:
+        return round(self.duration * self.fps)
+
+    def window_x(self, column: int) -> float:
+        """Lateral position (m) of a window column's centre."""
+        pitch = self.building_width / self.columns
+        return -self.building_width / 2 + pitch * (column + 0.5)
+
+    def window_height(self, floor: int) -> float:
+        """Height (m) of a window's centre on ``floor`` (1-based)."""
+        return (floor - 1) * FLOOR_M + 1.6
+
+    def camera_json(self, camera_id: str = "sim-cam") -> dict[str, Any]:
+        """CAMERA.json for this scene's camera: exact floor lines and window columns at mid-height."""
+        cam = self.camera
+        lines = [round(cam.row_of_height(i * FLOOR_M), 1) for i in range(self.floors + 1)]
+        mid_h = self.floors * FLOOR_M / 2
+        pitch = self.building_width / self.columns
+        xs = [-self.building_width / 2 + pitch * i for i in range(self.columns + 1)]
+        cols = [round(float(cam.project(x, mid_h)[0]), 1) for x in xs]
+        return {"id": camera_id, "fps": self.fps, "first_floor": 1, "floor_lines": lines, "window_columns": cols}
+
+
+def trajectory(scene: Scene, throw: Throw) -> list[tuple[int, float, float, float]]:
+    """(frame, col, row, height) for every frame the object is in the air and inside the picture."""
+    k = G / throw.terminal_v**2
+    pos = np.array([scene.window_x(throw.column), scene.window_height(throw.floor), scene.distance - 0.4])
+    vel = np.array(throw.velocity, dtype=np.float64) * np.array([1.0, 1.0, -1.0])
+    cam = scene.camera
+    sub = 8
+    dt = 1.0 / (scene.fps * sub)
+    first = math.ceil(throw.t * scene.fps)
+    t = throw.t
+    out: list[tuple[int, float, float, float]] = []
+    frame = first
+    # advance to the first frame time after release
+    while t < first / scene.fps:
+        step = min(dt, first / scene.fps - t)
+        vel = vel + (np.array([0.0, -G, 0.0]) - k * np.linalg.norm(vel) * vel) * step
+        pos = pos + vel * step
+        t += step
+    while pos[1] > 0 and frame < scene.n_frames:
+        col, row = cam.project(pos[0], pos[1], pos[2])
+        if 0 <= row < scene.height and 0 <= col < scene.width:
+            out.append((frame, float(col), float(row), float(pos[1])))
+        for _ in range(sub):
+            vel = vel + (np.array([0.0, -G, 0.0]) - k * np.linalg.norm(vel) * vel) * dt
+            pos = pos + vel * dt
+        frame += 1
+    return out
+
+
+def ground_truth(scene: Scene) -> list[dict[str, Any]]:
+    """One record per throw: visible frames, release point in px, floor, window column, size."""
+    truth = []
+    cam = scene.camera
+    for i, th in enumerate(scene.throws):
+        traj = trajectory(scene, th)
+        if not traj:
+            continue
+        rx, ry = cam.project(scene.window_x(th.column), scene.window_height(th.floor), scene.distance - 0.4)
+        truth.append({
+            "id": i,
+            "frame_start": traj[0][0],
+            "frame_end": traj[-1][0],
+            "release_px": [round(float(rx), 1), round(float(ry), 1)],
+            "floor": th.floor,
+            "column": th.column,
+            "size_px": th.size_px,
+            "frames": [[f, round(c, 1), round(r, 1)] for f, c, r, _ in traj],
+        })
+    return truth
+
+
+def make_scene(seed: int, width: int = 1920, height: int = 1080, fps: float = 20.0, duration: float = 8.0,
+               throws: int | None = None, distractors: tuple[str, ...] | None = None,
+               min_size: int = 2, max_size: int = 20) -> Scene:
+    """A random but reproducible scene; ``distractors`` None = a random mix, () = none."""
+    rng = np.random.default_rng(seed)
+    floors = int(rng.integers(16, 31))
+    scene = Scene(seed, width, height, fps, duration, floors, int(rng.integers(6, 11)),
+                  float(rng.uniform(35, 55)), float(rng.uniform(28, 40)),
+                  jitter_px=round(height / 1080))  # the same shake in angle: 1 px at 1080p, none at 360p
+    n_throws = int(rng.integers(1, 3)) if throws is None else throws
+    for _ in range(n_throws):
+        bright = bool(rng.random() < 0.3)
+        color = tuple(int(v) for v in (rng.integers(200, 255, 3) if bright else rng.integers(10, 70, 3)))
+        scene.throws.append(Throw(
+            floor=int(rng.integers(3, floors + 1)),
+            column=int(rng.integers(0, scene.columns)),
+            t=float(rng.uniform(0.8, max(1.0, duration - 5.5))),
+            size_px=int(rng.integers(min_size, max_size + 1)),
+            color=(color[0], color[1], color[2]),
+            velocity=(float(rng.uniform(-1.2, 1.2)), float(rng.uniform(-0.5, 1.5)), float(rng.uniform(0, 1.2))),
+            terminal_v=float(rng.uniform(20, 60)),
+        ))
+    kinds = tuple(k for k in DISTRACTOR_KINDS if rng.random() < 0.5) if distractors is None else distractors
+    scene.distractors = _distractors(rng, scene, kinds)
+    return scene
+
+
+def _distractors(rng: np.random.Generator, scene: Scene, kinds: tuple[str, ...]) -> dict[str, Any]:
+    w, h, dur = scene.width, scene.height, scene.duration
+    out: dict[str, Any] = {}
+    if "birds" in kinds:  # (t0, x0, y0, vx, vy, bob amplitude, bob Hz, size)
+        out["birds"] = [(float(rng.uniform(0, max(0.1, dur - 2))), float(rng.uniform(0, w)), float(rng.uniform(0.05, 0.7) * h),
+                         float(rng.choice([-1, 1]) * rng.uniform(0.1, 0.4) * w), float(rng.uniform(-0.15, 0.05) * h),
+                         float(rng.uniform(2, 10)), float(rng.uniform(1, 4)), int(rng.integers(3, 9)))
+                        for _ in range(int(rng.integers(2, 6)))]
+    if "trees" in kinds:  # (x, base row, radius, sway px, sway Hz)
+        out["trees"] = [(float(rng.uniform(0, w)), float(h * rng.uniform(0.8, 1.0)),
+                         int(rng.uniform(0.05, 0.12) * h), float(rng.uniform(2, 8)), float(rng.uniform(0.3, 1.2)))
+                        for _ in range(int(rng.integers(1, 4)))]
+    if "rain" in kinds:
+        out["rain"] = int(rng.integers(40, 200)) * w * h // (1920 * 1080)
+    if "cloth" in kinds:  # (floor, column, width px, length px, flap Hz)
+        out["cloth"] = [(int(rng.integers(2, scene.floors)), int(rng.integers(0, scene.columns)),
+                         int(rng.integers(8, 30)), int(rng.integers(15, 50)), float(rng.uniform(0.5, 2.5)))
+                        for _ in range(int(rng.integers(1, 4)))]
+    if "insects" in kinds:  # (t0, duration, x0, y0, radius)
+        out["insects"] = [(float(rng.uniform(0, max(0.1, dur - 1))), float(rng.uniform(0.5, 2.0)), float(rng.uniform(0, w)),
+                           float(rng.uniform(0, h)), int(rng.uniform(0.03, 0.08) * h))
+                          for _ in range(int(rng.integers(1, 3)))]
+    if "lights" in kinds:  # (t, floor, column)
+        out["lights"] = [(float(rng.uniform(0, dur)), int(rng.integers(1, scene.floors + 1)),
+                          int(rng.integers(0, scene.columns))) for _ in range(int(rng.integers(2, 8)))]
+    if "exposure" in kinds:  # (t, gain factor): sudden jumps, on top of a slow drift that every scene has
+        out["exposure"] = [(float(rng.uniform(0.5, dur)), float(rng.choice([0.75, 0.85, 1.2, 1.3])))
+                           for _ in range(int(rng.integers(1, 3)))]
+    return out

@@ -1,0 +1,218 @@
+"""A fleet of simulated sensors publishing over MQTT at a given total rate, with wills and optional bad input.
+
+Device physics live in ``simulators.sensors``; this module only schedules, connects and publishes, and keeps
+the ground truth (every valid ``(device, seq)``) that tests and benches compare with what was stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+
+from estatewatch.clock import Clock, WallClock
+from estatewatch.config import MqttTarget
+from ingest.mqtt import BoundedPublisher
+from simulators.sensors import ALL_KINDS, DeviceSim, DeviceSpec, Malformed, SensorKind, make_fleet, malformed_message
+
+log = logging.getLogger(__name__)
+
+# MQTT 5 "disconnect with will message": the broker publishes the will, exactly as when a device loses power.
+_DROP = ReasonCode(PacketTypes.DISCONNECT, identifier=4)
+
+
+@dataclass
+class SendReport:
+    """What a run sent. ``telemetry`` lists every valid (device, seq) in order: the ground truth to compare with."""
+
+    sent: int = 0
+    valid: int = 0
+    malformed: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    malformed_by_reason: Counter[str] = field(default_factory=Counter)
+    telemetry: list[tuple[str, int]] = field(default_factory=list)
+    metric_rows: int = 0
+    doors: list[tuple[str, str]] = field(default_factory=list)  # (unit, payload) of each door change
+    status: list[tuple[str, str]] = field(default_factory=list)  # (device, "online"/"offline"), wills included
+    elapsed_s: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def summary(self) -> dict[str, object]:
+        return {"sent": self.sent, "valid": self.valid, "malformed": self.malformed, "by_kind": dict(self.by_kind),
+                "malformed_by_reason": dict(self.malformed_by_reason), "metric_rows": self.metric_rows,
+                "status_changes": len(self.status), "elapsed_s": round(self.elapsed_s, 3),
+                "rate_per_s": round(self.rate, 1)}
+
+
+@dataclass(frozen=True)
+class FleetOptions:
+    """How a fleet behaves. ``rate`` is messages per second for the whole fleet, spread evenly over devices."""
+
+    devices: int = 20
+    rate: float = 20.0
+    seed: int = 1
+    malformed_share: float = 0.0
+    kinds: tuple[SensorKind, ...] = ALL_KINDS
+    per_device_sessions: bool | None = None  # None: one connection (and will) per device up to 100 devices
+    dropouts: int = 0  # devices that lose power once mid-run (will fires) and come back
+    dropout_ticks: int = 3  # how many of its own turns a dropped device misses
+    max_inflight: int = 1000
+
+
+class SensorFleet:
+    """Connect a fleet, publish until a duration or a message count, then take the devices offline."""
+
+    def __init__(self, target: MqttTarget, site: str, options: FleetOptions, clock: Clock | None = None) -> None:
+        if not 0.0 <= options.malformed_share <= 1.0:
+            raise ValueError("malformed_share must be within [0, 1]")
+        if options.rate <= 0 or options.devices <= 0:
+            raise ValueError("rate and devices must be positive")
+        self.target = target
+        self.site = site
+        self.options = options
+        self.clock = clock or WallClock()
+        self.specs: list[DeviceSpec] = make_fleet(options.devices, options.kinds)
+        self.sims = [DeviceSim(spec, site, options.seed) for spec in self.specs]
+        self.per_device = options.per_device_sessions
+        if self.per_device is None:
+            self.per_device = options.devices <= 100
+        self.rng = random.Random(f"{options.seed}:fleet")
+        self.report = SendReport()
+        self._publishers: dict[int, BoundedPublisher] = {}
+        self._shared: BoundedPublisher | None = None
+        drop_rng = random.Random(f"{options.seed}:dropouts")
+        picks = drop_rng.sample(range(options.devices), min(options.dropouts, options.devices))
+        # each dropping device loses power on its 2nd or 3rd turn (early, so short test runs see it)
+        self._drop_at = {i: drop_rng.randint(1, 2) for i in picks} if self.per_device else {}
+        self._back_at = {i: t + 1 + options.dropout_ticks for i, t in self._drop_at.items()}
+        self._turns = [0] * options.devices
+
+    def run(self, duration_s: float | None = None, count: int | None = None,
+            progress: Callable[[int], None] | None = None, stop: threading.Event | None = None) -> SendReport:
+        """Publish until ``duration_s`` passes, ``count`` messages are sent, or ``stop`` is set."""
+        if duration_s is None and count is None and stop is None:
+            raise ValueError("give a duration, a count or a stop event")
+        self._connect_all()
+        start = time.monotonic()
+        tick = 0
+        try:
+            while not (stop is not None and stop.is_set()):
+                due = start + tick / self.options.rate
+                if duration_s is not None and due - start >= duration_s:
+                    break
+                if count is not None and self.report.sent >= count:
+                    break
+                delay = due - time.monotonic()
+                if delay > 0 and stop is not None:
+                    stop.wait(delay)
+                elif delay > 0:
+                    time.sleep(delay)
+                self._turn(tick % self.options.devices)
+                tick += 1
+                if progress is not None:
+                    progress(self.report.sent)
+        finally:
+            self.report.elapsed_s = time.monotonic() - start
+            self._disconnect_all()
+        return self.report
+
+    def _turn(self, index: int) -> None:
+        turn = self._turns[index]
+        self._turns[index] += 1
+        if self._drop_at.get(index) == turn:
+            self._drop(index)
+        if self._drop_at.get(index, -1) <= turn < self._back_at.get(index, -1):
+            return  # powered off: misses its turn
+        if self._back_at.get(index) == turn:
+            self._connect(index)
+        now = self.clock.now()
+        publisher = self._publisher(index)
+        spec = self.specs[index]
+        if self.options.malformed_share and self.rng.random() < self.options.malformed_share:
+            reason = self.rng.choice(list(Malformed))
+            topic, payload = malformed_message(reason, spec, self.site, now)
+            publisher.publish(topic, payload)
+            self.report.malformed += 1
+            self.report.malformed_by_reason[reason.value] += 1
+        else:
+            reading = self.sims[index].next(now)
+            publisher.publish(reading.topic, reading.payload)
+            self.report.valid += 1
+            self.report.by_kind[reading.kind.value] += 1
+            if reading.seq is None:
+                self.report.doors.append((spec.unit_id, reading.payload.decode()))
+            else:
+                self.report.telemetry.append((reading.device_id, reading.seq))
+                self.report.metric_rows += len(reading.metrics)
+        self.report.sent += 1
+
+    def _publisher(self, index: int) -> BoundedPublisher:
+        if self.per_device:
+            return self._publishers[index]
+        assert self._shared is not None
+        return self._shared
+
+    def _connect(self, index: int) -> None:
+        sim = self.sims[index]
+        publisher = BoundedPublisher(self.target, f"sim-{self.site}-{sim.spec.device_id}"[:64],
+                                     max_inflight=self.options.max_inflight, will=(sim.status_topic, b"offline"))
+        self._publishers[index] = publisher.start()
+        self._status(publisher, index, "online")
+
+    def _status(self, publisher: BoundedPublisher, index: int, state: str) -> None:
+        publisher.publish(self.sims[index].status_topic, state.encode(), retain=True)
+        self.report.status.append((self.specs[index].device_id, state))
+
+    def _drop(self, index: int) -> None:
+        publisher = self._publishers.pop(index)
+        publisher.flush(10.0)
+        publisher.client.disconnect(reasoncode=_DROP)
+        publisher.client.loop_stop()
+        self.report.status.append((self.specs[index].device_id, "offline"))
+
+    def _connect_all(self) -> None:
+        if self.per_device:
+            for index in range(len(self.specs)):
+                self._connect(index)
+            return
+        self._shared = BoundedPublisher(self.target, max_inflight=self.options.max_inflight).start()
+        for index in range(len(self.specs)):
+            self._status(self._shared, index, "online")
+
+    def _disconnect_all(self) -> None:
+        """Devices switched off at the end of a run say so (retained), then leave cleanly."""
+        if self._shared is not None:
+            for index in range(len(self.specs)):
+                self._status(self._shared, index, "offline")
+            self._shared.close()
+            self._shared = None
+        for index, publisher in sorted(self._publishers.items()):
+            self._status(publisher, index, "offline")
+            publisher.close()
+        self._publishers.clear()
+
+
+def backfill(site: str, options: FleetOptions, start: datetime, end: datetime) -> list[tuple[str, bytes]]:
+    """Topic/payload pairs for a fleet over [start, end) at ``options.rate``, computed without a clock or broker.
+
+    Benches pre-generate their messages with this, so payload building is never inside the timed window.
+    """
+    specs = make_fleet(options.devices, options.kinds)
+    sims = [DeviceSim(spec, site, options.seed) for spec in specs]
+    total = int((end - start).total_seconds() * options.rate)
+    out = []
+    for tick in range(total):
+        reading = sims[tick % len(sims)].next(start.astimezone(UTC) + timedelta(seconds=tick / options.rate))
+        out.append((reading.topic, reading.payload))
+    return out

@@ -1,0 +1,105 @@
+"""AlertsService end to end over the real broker and database: MQTT in, a restart mid-stretch, MQTT alerts out."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from alerts import repository as repo
+from alerts.config import AlertsConfig
+from alerts.presence import Resident
+from alerts.resident_store import upsert_residents
+from alerts.rules import RuleConfig
+from alerts.service import AlertsService
+from estatewatch.config import Settings
+from ingest.mqtt import BoundedPublisher, Message, Subscriber
+from store.db import connect
+
+
+def _wait(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{getattr(predicate, '__name__', predicate)} not met in {timeout} s")
+
+
+def _wait_subscribed(publisher: BoundedPublisher, db_url: str, site: str) -> None:
+    """``wait_connected`` is set before the broker confirms the subscriptions: probe until the service hears us."""
+
+    def heard() -> bool:
+        publisher.publish(f"estate/{site}/device/probe/status", b"online")
+        with connect(db_url) as conn:
+            return conn.execute("SELECT 1 AS hit FROM sensor_rule_state WHERE device_id = 'probe'").fetchone() \
+                is not None
+    _wait(heard)
+
+
+def _alerts(db_url: str, site: str) -> list[dict[str, Any]]:
+    with connect(db_url) as conn:
+        return repo.list_alerts(conn, site=site)
+
+
+def test_restart_mid_stretch_raises_on_time_and_publishes_lifecycle(settings: Settings) -> None:
+    site, db_url = settings.site, settings.require_database_url()
+    with connect(db_url) as conn, conn.transaction():
+        upsert_residents(conn, site, [Resident("r1", "A-1201", elderly=True, lives_alone=True, not_out_hours=24),
+                                      Resident("r9", "C-0101", elderly=False, lives_alone=False)])
+    received: list[dict[str, Any]] = []
+    got = threading.Event()
+
+    def on_alert(message: Message) -> None:
+        received.append(json.loads(message.payload))
+        got.set()
+        message.ack()
+
+    watcher = Subscriber(settings.mqtt, [f"estate/{site}/alerts"], on_alert, persistent=False)
+    watcher.start()
+    assert watcher.wait_connected()
+    publisher = BoundedPublisher(settings.mqtt).start()
+    home_since = datetime.now(UTC) - timedelta(hours=24) + timedelta(seconds=4)  # due 4 s from now
+    config = AlertsConfig(rules=RuleConfig(no_sign_enabled=False))  # a day-old signal would also be "no sign"
+    first = AlertsService(settings, tick_s=0.2, config=config)
+    first.start()
+    try:
+        assert first.wait_connected()
+        _wait_subscribed(publisher, db_url, site)
+        publisher.publish(f"estate/{site}/access/north/event", json.dumps(
+            {"ts": home_since.isoformat(), "person": "r1", "direction": "in", "method": "face"}))
+        publisher.publish(f"estate/{site}/unit/A-1201/motion", json.dumps(
+            {"ts": int((home_since + timedelta(minutes=5)).timestamp() * 1000), "sensor": "kitchen-pir"}))
+        publisher.flush()
+
+        def stored() -> bool:
+            with connect(db_url) as conn:
+                row = conn.execute("SELECT next_due_at FROM resident_state WHERE resident_id = 'r1'").fetchone()
+                return row is not None and row["next_due_at"] is not None
+        _wait(stored)
+    finally:
+        first.stop()  # dies before the due time; nothing about r1 is kept in memory
+    assert _alerts(db_url, site) == []
+    time.sleep(max(0.0, (home_since + timedelta(hours=24) - datetime.now(UTC)).total_seconds()))
+    second = AlertsService(settings, tick_s=0.2, config=config)
+    second.start()
+    try:
+        _wait(lambda: len(_alerts(db_url, site)) == 1)
+        alert = _alerts(db_url, site)[0]
+        assert alert["type"] == "elderly_not_out"
+        assert alert["subject"]["resident"] == "r1"
+        raised = datetime.fromisoformat(alert["created_at"])
+        assert raised - (home_since + timedelta(hours=24)) < timedelta(seconds=15)
+        assert alert["details"]["home_since"] == home_since.isoformat()
+        _wait(got.is_set)
+        assert received[0]["kind"] == "new"
+        assert received[0]["alert"]["id"] == alert["id"]
+        # a last will from a device raises device_offline at once
+        publisher.publish(f"estate/{site}/device/gate-7/status", b"offline", qos=1)
+        _wait(lambda: any(a["type"] == "device_offline" for a in _alerts(db_url, site)))
+    finally:
+        second.stop()
+        publisher.close()
+        watcher.stop()

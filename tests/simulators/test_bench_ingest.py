@@ -1,0 +1,26 @@
+"""``bench ingest`` end to end on a small load: real broker, real PostgreSQL, real ``serve --role ingest`` processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from estatewatch.config import Settings
+from ingest.bench import BenchConfig, run_bench
+
+KEYS = {"raw_receive_per_s", "stored_per_s_1proc", "stored_per_s_2proc", "ratio_1proc_vs_raw", "lost", "duplicated"}
+
+
+def test_small_bench_stores_every_message_exactly_once(db_url: str, mqtt_url: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EW_BATCH_MAX_ROWS", "250")  # several commits even for this small load, so rates exist
+    lines: list[str] = []
+    result = run_bench(BenchConfig(messages=3000, devices=100, publishers=2, max_inflight=200, timeout_s=60, repeat=1),
+                       say=lines.append, settings=Settings(database_url=db_url, mqtt_url=mqtt_url))
+    assert set(result) >= KEYS
+    assert result["lost"] == 0
+    assert result["duplicated"] == 0
+    assert result["raw_receive_per_s"] > 0
+    assert result["stored_per_s_1proc"] > 0
+    assert result["stored_per_s_2proc"] > 0
+    assert result["ratio_1proc_vs_raw"] == round(result["stored_per_s_1proc"] / result["raw_receive_per_s"], 3)
+    assert any("phase 2proc" in line for line in lines)

@@ -1,0 +1,86 @@
+"""The falling-object classifier on synthetic tracks: physics under perspective passes, distractors do not."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simulators.camera.geometry import FacadeCamera
+from tests.vision.helpers import G, track_from
+from vision.camera_config import CameraConfig
+from vision.classifier import classify
+
+FPS = 20.0
+CAM = FacadeCamera.framing(1280, 720, distance=40.0, building_height=60.0)
+CFG = CameraConfig(id="t", fps=FPS, floor_lines=[CAM.row_of_height(3.0 * i) for i in range(21)])
+UNCAL = CameraConfig(id="u", fps=FPS)
+
+
+def fall(floor: int, seconds: float, x: float = 640.0, delay_frames: int = 0, accel: float = G):
+    """Samples of an object dropped from the middle of ``floor`` (first detection ``delay_frames`` late)."""
+    h0 = (floor - 1) * 3.0 + 1.5
+    pts = []
+    for k in range(delay_frames, int(seconds * FPS)):
+        t = k / FPS
+        h = h0 - 0.5 * accel * t * t
+        if h <= 0:
+            break
+        pts.append((t, x, CAM.row_of_height(h)))
+    return pts
+
+
+@pytest.mark.parametrize(("floor", "delay"), [(12, 0), (18, 6), (6, 2)])
+def test_free_fall_is_littering_from_the_right_floor(floor: int, delay: int) -> None:
+    verdict = classify(track_from(fall(floor, 3.0, delay_frames=delay)), CFG, 1, 720)
+    assert verdict.falling, verdict.reason
+    assert verdict.floor == floor
+    assert verdict.origin[0] == pytest.approx(640.0, abs=1.0)
+    assert 0.5 < verdict.score <= 1.0
+
+
+def test_drag_within_tolerance_still_counts() -> None:
+    assert classify(track_from(fall(15, 3.0, accel=0.6 * G)), CFG, 1, 720).falling
+
+
+def test_constant_speed_streak_is_not_a_fall() -> None:
+    """Rain falls at terminal speed: no acceleration."""
+    start = CAM.row_of_height(45.0)
+    pts = [(k / FPS, 500.0, start + 12.0 * k) for k in range(20)]
+    verdict = classify(track_from(pts), CFG, 1, 720)
+    assert not verdict.falling
+    assert verdict.reason.startswith("accel")
+
+
+def test_bird_tree_and_rising_objects_are_rejected() -> None:
+    bird = [(k / FPS, 300.0 + 15.0 * k, 200.0 + 3.0 * k + 4 * math.sin(k)) for k in range(25)]
+    assert classify(track_from(bird), CFG, 1, 720).reason == "lateral"
+    tree = [(k / FPS, 400.0 + 3 * math.sin(k / 2), 600.0 + 3 * math.sin(k / 3)) for k in range(40)]
+    assert not classify(track_from(tree), CFG, 1, 720).falling
+    rising = [(k / FPS, 400.0, 500.0 - 5.0 * k) for k in range(20)]
+    assert classify(track_from(rising), CFG, 1, 720).reason == "not_descending"
+
+
+def test_short_drop_and_sparse_tracks_are_rejected() -> None:
+    one_floor = [p for p in fall(10, 0.55)]
+    assert classify(track_from(one_floor), CFG, 1, 720).reason in {"too_few_floors", "short"}
+    tr = track_from(fall(14, 3.0)[::3])
+    for i in range(len(tr.frames)):
+        tr.frames[i] *= 3  # every third frame only: a chain of unrelated blobs, not one object
+    assert classify(tr, CFG, 1, 720).reason == "sparse"
+
+
+def test_without_calibration_image_space_kinematics_decide_and_floor_is_unknown() -> None:
+    verdict = classify(track_from(fall(16, 3.0)), UNCAL, 1, 720)
+    assert verdict.falling
+    assert verdict.floor is None
+    steady = [(k / FPS, 500.0, 100.0 + 10.0 * k) for k in range(30)]
+    assert not classify(track_from(steady), UNCAL, 1, 720).falling
+
+
+def test_processing_scale_maps_back_to_full_resolution() -> None:
+    half = [(t, x / 2, y / 2) for t, x, y in fall(12, 3.0)]
+    verdict = classify(track_from(half), CFG, 2, 720)
+    assert verdict.falling
+    assert verdict.floor == 12
+    assert verdict.origin[0] == pytest.approx(640.0, abs=1.0)

@@ -1,0 +1,100 @@
+"""Background model and tracker on synthetic frames: shake and exposure jumps are not motion, objects are."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from vision.blobs import extract
+from vision.motion import MotionModel, mask_image
+from vision.tracker import Tracker
+
+
+def facade(h: int = 240, w: int = 320) -> np.ndarray:
+    """A wall with dark windows: strong edges everywhere, the worst case for a shaking camera."""
+    img = np.full((h, w), 170, np.uint8)
+    for y in range(10, h - 20, 24):
+        for x in range(10, w - 20, 30):
+            img[y:y + 14, x:x + 16] = 60
+    return img
+
+
+def settle(model: MotionModel, img: np.ndarray, n: int = 5) -> None:
+    for _ in range(n):
+        model.apply(img)
+
+
+def test_one_pixel_shake_is_not_motion_but_a_small_object_is() -> None:
+    base = facade()
+    model = MotionModel()
+    settle(model, base)
+    shaken = np.roll(base, 1, axis=1)
+    fg = model.apply(shaken)
+    assert fg is not None
+    assert cv2.countNonZero(fg) == 0
+    obj = base.copy()
+    cv2.circle(obj, (100, 40), 2, 20, -1)
+    fg = model.apply(obj)
+    assert fg is not None
+    blobs = extract(fg, max_area=400)
+    assert len(blobs) == 1
+    assert np.allclose(blobs.xy[0], (100, 40), atol=1.0)
+
+
+def test_exposure_jump_reseeds_instead_of_lighting_up_the_frame() -> None:
+    base = facade()
+    model = MotionModel()
+    settle(model, base)
+    brighter = cv2.convertScaleAbs(base, alpha=1.3)
+    assert model.apply(brighter) is None
+    assert model.global_changes == 1
+    fg = model.apply(brighter)
+    assert fg is not None
+    assert cv2.countNonZero(fg) == 0
+
+
+def test_masked_area_is_ignored() -> None:
+    base = facade()
+    allowed = mask_image(base.shape, [[(0, 0), (160, 0), (160, 240), (0, 240)]], scale=1)
+    model = MotionModel(allowed=allowed)
+    settle(model, base)
+    frame = base.copy()
+    cv2.circle(frame, (80, 100), 3, 0, -1)  # inside the mask
+    cv2.circle(frame, (240, 100), 3, 0, -1)  # outside
+    fg = model.apply(frame)
+    assert fg is not None
+    blobs = extract(fg, max_area=400)
+    assert len(blobs) == 1
+    assert blobs.xy[0][0] > 160
+
+
+def test_light_switched_on_fades_into_the_background() -> None:
+    base = facade()
+    model = MotionModel()
+    settle(model, base)
+    lit = base.copy()
+    lit[34:48, 40:56] = 240  # one window lights up
+    counts = []
+    for _ in range(300):  # ~15 s at 20 fps: foreground pixels learn slowly, so objects leave no ghost
+        fg = model.apply(lit)
+        assert fg is not None
+        counts.append(cv2.countNonZero(fg))
+    assert counts[0] > 100
+    assert counts[-1] == 0
+
+
+def test_tracker_follows_an_accelerating_object_and_ignores_scattered_blobs() -> None:
+    rng = np.random.default_rng(3)
+    tracker = Tracker()
+    ended = []
+    from vision.blobs import Blobs
+
+    for f in range(30):
+        y = 20 + 0.4 * f * f  # accelerating down
+        noise = rng.uniform(0, 600, (25, 2))  # rain: new random places every frame
+        xy = np.vstack([[[300.0 + 0.2 * f, y]], noise])
+        ended += tracker.step(f, f / 20, Blobs(xy, np.full(len(xy), 4, np.int64)))
+    ended += tracker.flush()
+    long_tracks = [tr for tr in ended if len(tr) >= 6]
+    assert len(long_tracks) == 1
+    assert len(long_tracks[0]) == 30

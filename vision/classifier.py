@@ -1,0 +1,201 @@
+"""Is a track a falling object? Kinematics under perspective, then the release point.
+
+With floor calibration each row maps to a height on the facade, and a falling object's height must follow
+h(t) = h0 + v0 t - a t^2 / 2 with a close to g (less with drag). Without calibration only image-space kinematics are
+left: monotonic descent, growing downward speed, little sideways motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from vision.camera_config import CameraConfig
+from vision.floors import height_to_floor, height_to_row, row_to_height, x_to_column
+from vision.tracker import Track
+
+G = 9.81
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    min_points: int = 6
+    min_fill: float = 0.6  # detections per frame spanned: rain and noise make sparse, jumpy tracks
+    release_fit_points: int = 12  # early points used to extrapolate back to the release (drag still negligible)
+    min_monotonic: float = 0.85  # share of steps that do not go up by more than a pixel
+    max_lateral: float = 0.2  # |dx| / dy over the track...
+    max_sideways_mps: float = 3.0  # ...or, with calibration, sideways speed: a toss drifts, a bird flies
+    max_wobble_px: float = 4.0  # median sideways deviation from a straight line (full-resolution px)
+    min_accel_g: float = 0.3  # fitted acceleration as a share of g (drag lowers it)
+    max_accel_g: float = 1.6
+    min_floors: float = 2.0  # floors crossed
+    min_span_uncal: float = 0.06  # share of the image height crossed, without calibration
+    max_release_lookback_s: float = 3.0  # a fall first seen late (dark object on dark windows) is traced back
+
+
+@dataclass(frozen=True)
+class Verdict:
+    falling: bool
+    reason: str
+    score: float = 0.0
+    origin: tuple[float, float] = (0.0, 0.0)  # full-resolution px
+    floor: int | None = None
+    column: int | None = None
+    span: tuple[int, int] = (0, 0)  # [start, end) of the track's points the verdict is about (the falling part)
+
+
+def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
+             params: ClassifierParams | None = None) -> Verdict:
+    """Decide on one finished track; coordinates are scaled to full resolution first."""
+    p = params or ClassifierParams()
+    n = len(track)
+    if n < p.min_points:
+        return Verdict(False, "short")
+    a, b = falling_span(np.asarray(track.ys), 3.0)
+    if b - a < p.min_points:
+        return Verdict(False, "not_descending")
+    if (b - a) / (track.frames[b - 1] - track.frames[a] + 1) < p.min_fill:
+        return Verdict(False, "sparse")
+    t = np.asarray(track.times[a:b]) - track.times[a]
+    x = np.asarray(track.xs[a:b]) * scale
+    y = np.asarray(track.ys[a:b]) * scale
+    dy = np.diff(y)
+    descent = float(y[-1] - y[0])
+    if descent <= 0:
+        return Verdict(False, "not_descending")
+    monotonic = float(np.mean(dy >= -1.0 * scale))
+    if monotonic < p.min_monotonic:
+        return Verdict(False, "not_monotonic")
+    if t[-1] <= 0:
+        return Verdict(False, "no_time")
+    lateral = abs(float(x[-1] - x[0])) / descent
+    if lateral > p.max_lateral and not _slow_sideways(cfg, t, x, y, p.max_sideways_mps):
+        return Verdict(False, "lateral")
+    # a falling object drifts sideways in a straight line; chains of rain streaks or leaves zigzag
+    wobble = float(np.median(np.abs(x - np.polyval(np.polyfit(t, x, 1), t))))
+    if wobble > p.max_wobble_px + 0.01 * descent:
+        return Verdict(False, "wobble")
+    if cfg.calibrated:
+        head = _unrelated_head(t, row_to_height(cfg, y), 3.0 * scale * _m_per_px(cfg, float(y[0])))
+        if head and b - a - head >= p.min_points:
+            a += head
+            t, x, y = t[head:] - t[head], x[head:], y[head:]
+        verdict = _calibrated(cfg, t, x, y, monotonic, lateral, p)
+    else:
+        verdict = _uncalibrated(cfg, t, x, y, image_height, monotonic, lateral, p)
+    return replace(verdict, span=(a, b))
+
+
+def falling_span(y: np.ndarray, tolerance: float) -> tuple[int, int]:
+    """[start, end) of the part of a track that descends most: a track is cut wherever it climbs more than
+    ``tolerance`` px above its lowest point so far. Before the fall a track may have followed something else; after
+    it, the track takes over other blobs once the object has landed or vanished."""
+    best, best_descent = (0, 0), -np.inf
+    start, low = 0, y[0]
+    for i in range(1, len(y) + 1):
+        if i == len(y) or y[i] < low - tolerance:
+            descent = float(y[i - 1] - y[start])
+            if i - start >= 2 and descent > best_descent:
+                best, best_descent = (start, i), descent
+            if i < len(y):
+                start, low = i, y[i]
+        else:
+            low = max(low, y[i])
+    return best
+
+
+def _m_per_px(cfg: CameraConfig, row: float) -> float:
+    """Metres of facade height per image row around ``row``."""
+    return abs(float(np.diff(row_to_height(cfg, np.array([row - 5.0, row + 5.0])))[0])) / 10.0
+
+
+def _unrelated_head(t: np.ndarray, h: np.ndarray, still_m: float) -> int:
+    """Points at the start of a track that sat still and then "fell" faster than a drop from rest can: the track
+    began on something static (a lit window, a ghost) and took over the falling object as it passed. Returns how
+    many points to drop (0 when the start is a plausible release)."""
+    still = np.flatnonzero(np.abs(h - h[0]) <= still_m)
+    j = int(still[-1]) + 1  # first point after the last one still at the starting height
+    if j < 4 or j + 2 >= len(h):
+        return 0
+    dt = float(t[j + 2] - t[j - 1])
+    speed = float(h[j - 1] - h[j + 2]) / dt  # m/s downwards just after the still part
+    return j if speed > 1.5 * G * dt + 2.0 else 0
+
+
+def _slow_sideways(cfg: CameraConfig, t: np.ndarray, x: np.ndarray, y: np.ndarray, limit: float) -> bool:
+    """Sideways speed within ``limit`` m/s, using the facade's vertical metres-per-pixel where the track is as the
+    scale (a pixel across spans at most that, so the speed is if anything overestimated)."""
+    if not cfg.calibrated:
+        return False
+    vx = abs(float(np.polyfit(t, x, 1)[0]))  # px/s
+    return vx * _m_per_px(cfg, float(np.median(y))) <= limit
+
+
+def _score(monotonic: float, lateral: float, accel_ratio: float, n: int) -> float:
+    closeness = max(0.0, 1.0 - abs(accel_ratio - 0.85) / 0.85)
+    length = min(1.0, n / 15)
+    return round(0.35 * monotonic + 0.15 * (1 - lateral) + 0.3 * closeness + 0.2 * length, 3)
+
+
+def _release_time(c1: float, c2: float, t_first: float, lookback: float) -> float:
+    """Time of the highest point of the fitted parabola when it lies shortly before (or at) the first detection."""
+    if c2 == 0:
+        return t_first
+    vertex = -c1 / (2 * c2)
+    return min(t_first, max(vertex, t_first - lookback))
+
+
+def _release_height(t: np.ndarray, h: np.ndarray, k: int, lookback: float) -> tuple[float, float]:
+    """(time, height) of the release: the early points with g fixed give the speed at the first detection, and
+    the object fell freely from rest (or from the top of a toss) before it; the first detection when that is higher.
+
+    Fixing g instead of fitting it keeps a short, noisy start from throwing the estimate floors off.
+    """
+    te, he = t[:k], h[:k]
+    c1, c0 = np.polyfit(te, he + 0.5 * G * te**2, 1)  # h = c0 + c1 t - g t^2 / 2
+    t_top = float(np.clip(c1 / G, -lookback, 0.0))
+    h_top = float(c0 + c1 * t_top - 0.5 * G * t_top**2)
+    if h_top >= float(h[0]):
+        return t_top, h_top
+    return 0.0, float(h[0])
+
+
+def _calibrated(cfg: CameraConfig, t: np.ndarray, x: np.ndarray, y: np.ndarray,
+                monotonic: float, lateral: float, p: ClassifierParams) -> Verdict:
+    h = row_to_height(cfg, y)
+    floors_crossed = float(h[0] - h[-1]) / cfg.floor_height_m
+    if floors_crossed < p.min_floors:
+        return Verdict(False, "too_few_floors")
+    c2, c1, c0 = np.polyfit(t, h, 2)
+    accel = -2.0 * float(c2)
+    if not p.min_accel_g * G <= accel <= p.max_accel_g * G:
+        return Verdict(False, f"accel_{accel / G:.2f}g")
+    residual = float(np.sqrt(np.mean((np.polyval([c2, c1, c0], t) - h) ** 2)))
+    if residual > 0.5 * cfg.floor_height_m:
+        return Verdict(False, "poor_fit")
+    t_rel, h_rel = _release_height(t, h, p.release_fit_points, p.max_release_lookback_s)
+    if h_rel > (len(cfg.floor_lines) - 1 + 1.0) * cfg.floor_height_m:
+        return Verdict(False, "above_roof")
+    kx = np.polyfit(t, x, 1)
+    ox = float(np.polyval(kx, t_rel))
+    oy = height_to_row(cfg, h_rel)
+    score = _score(monotonic, lateral, accel / G, len(t))
+    return Verdict(True, "falling", score, (ox, oy), height_to_floor(cfg, h_rel), x_to_column(cfg, ox))
+
+
+def _uncalibrated(cfg: CameraConfig, t: np.ndarray, x: np.ndarray, y: np.ndarray, image_height: int,
+                  monotonic: float, lateral: float, p: ClassifierParams) -> Verdict:
+    if float(y[-1] - y[0]) < p.min_span_uncal * image_height:
+        return Verdict(False, "short_span")
+    c2, c1, c0 = np.polyfit(t, y, 2)
+    half = len(t) // 2
+    v_early = (y[half] - y[0]) / max(t[half] - t[0], 1e-6)
+    v_late = (y[-1] - y[half]) / max(t[-1] - t[half], 1e-6)
+    if c2 <= 0 or v_late < 1.2 * v_early:
+        return Verdict(False, "not_accelerating")
+    t_rel = _release_time(-float(c1), -float(c2), 0.0, p.max_release_lookback_s)
+    oy = min(float(np.polyval([c2, c1, c0], t_rel)), float(y[0]))
+    ox = float(np.polyval(np.polyfit(t, x, 1), t_rel))
+    score = _score(monotonic, lateral, 0.85, len(t))
+    return Verdict(True, "falling", score, (ox, oy), None, x_to_column(cfg, ox))
