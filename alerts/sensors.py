@@ -117,7 +117,9 @@ def on_status(state: dict[str, Any], device_id: str, ts: datetime, online: bool)
     """A device's own status message; ``offline`` is its last will, sent by the broker when it vanished."""
     if online:
         state["offline_fired"] = False
-        state["last_seen"] = max(ts, _dt(state.get("last_seen")) or ts).isoformat()
+        last = _dt(state.get("last_seen"))
+        if last is not None:  # a status-only device (e.g. a door contact) is watched through its will, not silence
+            state["last_seen"] = max(ts, last).isoformat()
         return []
     if state.get("offline_fired"):
         return []

@@ -117,6 +117,7 @@ class Subscriber:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     def start(self) -> None:
         connect(self.client, self.target, persistent=self.persistent)
@@ -128,6 +129,7 @@ class Subscriber:
         self.connected.clear()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until connected and the broker has acknowledged the subscriptions."""
         return self.connected.wait(timeout)
 
     def _on_connect(self, client: paho.Client, _ud: object, flags: paho.ConnectFlags, reason: ReasonCode,
@@ -137,7 +139,13 @@ class Subscriber:
             return
         log.info("MQTT connected (session present: %s)", flags.session_present)
         client.subscribe([(f, self.qos) for f in self.filters])
-        self.connected.set()
+
+    def _on_subscribe(self, _c: paho.Client, _ud: object, _mid: int, reasons: list[ReasonCode],
+                      _props: Properties | None) -> None:
+        refused = [f for f, r in zip(self.filters, reasons, strict=False) if r.is_failure]
+        if refused:
+            log.error("broker refused subscriptions %s", refused)
+        self.connected.set()  # only now can no message published to our filters be missed
 
     def _on_disconnect(self, _c: paho.Client, _ud: object, _flags: paho.DisconnectFlags, reason: ReasonCode,
                        _props: Properties | None) -> None:
