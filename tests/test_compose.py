@@ -160,6 +160,18 @@ def _target(port: int, user: str | None) -> MqttTarget:
     return MqttTarget(host="127.0.0.1", port=port, username=user, password=USERS.get(user or ""))
 
 
+def _refused(target: MqttTarget) -> bool:
+    publisher = BoundedPublisher(target)
+    try:
+        publisher.start(wait=1.0)
+    except ConnectionError:
+        return True
+    finally:  # stop its network thread, which would otherwise keep retrying for the rest of the session
+        publisher.client.disconnect()
+        publisher.client.loop_stop()
+    return False
+
+
 def _collect(port: int, user: str, filters: list[str]) -> tuple[Subscriber, list[Message]]:
     got: list[Message] = []
     lock = threading.Lock()
@@ -176,10 +188,8 @@ def _collect(port: int, user: str, filters: list[str]) -> tuple[Subscriber, list
 
 def test_deployed_broker_refuses_strangers_and_applies_the_acl(deploy_broker: int) -> None:
     port = deploy_broker
-    with pytest.raises(ConnectionError):
-        BoundedPublisher(_target(port, None)).start(wait=2.0)
-    with pytest.raises(ConnectionError):
-        BoundedPublisher(MqttTarget(host="127.0.0.1", port=port, username="devices", password="wrong")).start(wait=2.0)
+    assert _refused(_target(port, None))
+    assert _refused(MqttTarget(host="127.0.0.1", port=port, username="devices", password="wrong"))
 
     ingest, to_ingest = _collect(port, "estatewatch", [shared("ingest", "estate/e1/sensor/#")])
     integrator, to_integrator = _collect(port, "integrator", ["estate/#"])

@@ -63,28 +63,36 @@ def simulate_residents_cmd(
     expected = len(sim.truth.expected_not_out(sim.end))
     typer.echo(f"{len(sim.events)} events for {len(sim.residents)} residents; {expected} expected elderly_not_out;"
                f" files: {', '.join(str(p) for p in paths.values())}")
+    _write_fast_files(sim, speed, out)
     if mqtt:
-        _publish(sim, speed, out)
+        _publish(sim, speed)
 
 
-def _publish(sim: object, speed: float, out: Path) -> None:
+def _write_fast_files(sim: object, speed: float, out: Path) -> None:
+    """The fast clock compresses time ``speed`` times, so the rules need the same compression: import
+    ``residents.fast.csv`` and run the alerts service with ``EW_ALERT_RULES_FILE=rules.fast.json``."""
+    from alerts.residents import residents_csv
+    from simulators.residents import Simulation, time_scaled
+
+    assert isinstance(sim, Simulation)
+    (out / "residents.fast.csv").write_text(residents_csv(time_scaled(sim.residents, speed)), encoding="utf-8")
+    (out / "rules.fast.json").write_text(json.dumps({"residents": {
+        "door_quiet_minutes": 10 / speed, "reminder_hours": 12 / speed}}), encoding="utf-8")
+
+
+def _publish(sim: object, speed: float) -> None:
     """Publish on the fast clock: simulated time runs ``speed`` times faster and payloads carry the compressed wall
-    time. The rules need the same compression: import ``residents.fast.csv`` and run the alerts service with
-    ``EW_ALERT_RULES_FILE=rules.fast.json`` (both written here)."""
+    time."""
     import time
     from datetime import UTC, timedelta
     from zoneinfo import ZoneInfo
 
-    from alerts.residents import residents_csv
     from estatewatch.config import Settings
     from ingest.mqtt import BoundedPublisher
-    from simulators.residents import Simulation, mqtt_messages, time_scaled
+    from simulators.residents import Simulation, mqtt_messages
 
     assert isinstance(sim, Simulation)
     settings = Settings()
-    (out / "residents.fast.csv").write_text(residents_csv(time_scaled(sim.residents, speed)), encoding="utf-8")
-    (out / "rules.fast.json").write_text(json.dumps({"residents": {
-        "door_quiet_minutes": 10 / speed, "reminder_hours": 12 / speed}}), encoding="utf-8")
     tz = ZoneInfo(settings.timezone)
     sim_start = sim.events[0]["ts"] if sim.events else None
     if sim_start is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,9 @@ def simulate_sensors(
     seed: Annotated[int, typer.Option(help="same seed, same readings")] = 1,
     dropouts: Annotated[int, typer.Option(min=0, help="devices that lose power once (their will fires)")] = 0,
     site: Annotated[str | None, typer.Option(help="estate id (default EW_SITE)")] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="write the ground truth (valid (device, seq), doors, statuses) as JSON")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
 ) -> None:
     """Publish simulated sensor telemetry, door contacts and device status to the broker at EW_MQTT_URL."""
@@ -39,6 +43,8 @@ def simulate_sensors(
                   TimeElapsedColumn(), disable=as_json) as bar:
         task = bar.add_task("publish", total=total)
         report = fleet.run(duration_s=duration, count=count, progress=lambda sent: bar.update(task, completed=sent))
+    if truth is not None:
+        truth.write_text(json.dumps({"telemetry": report.telemetry, "doors": report.doors, "status": report.status}))
     if as_json:
         typer.echo(json.dumps(report.summary()))
     else:

@@ -24,3 +24,18 @@ def test_small_bench_stores_every_message_exactly_once(db_url: str, mqtt_url: st
     assert result["stored_per_s_2proc"] > 0
     assert result["ratio_1proc_vs_raw"] == round(result["stored_per_s_1proc"] / result["raw_receive_per_s"], 3)
     assert any("phase 2proc" in line for line in lines)
+
+
+def test_cli_offers_the_bench_and_the_simulator_with_their_options() -> None:
+    from typer.testing import CliRunner
+
+    from estatewatch.cli import app
+
+    bench = CliRunner().invoke(app, ["bench", "ingest", "--help"])
+    simulate = CliRunner().invoke(app, ["simulate", "sensors", "--help"])
+    assert bench.exit_code == 0
+    assert simulate.exit_code == 0
+    for option in ("--json", "--messages", "--repeat", "--live"):
+        assert option in bench.output
+    for option in ("--devices", "--rate", "--duration", "--malformed-share", "--seed", "--dropouts"):
+        assert option in simulate.output
