@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     # alerts area: rules / SLA / webhook retry configuration (JSON or YAML, docs/alerts.md) and MQTT group
     alert_rules_file: Path | None = Field(default=None, description="alert rules, SLA and retry configuration")
     alerts_group: str | None = Field(
-        default=None, description="shared-subscription group of alerts processes; unset = one process, plain subscription"
+        default=None,
+        description="shared-subscription group of alerts processes; unset = one process, plain subscription",
     )
 
     @field_validator("mqtt_url")

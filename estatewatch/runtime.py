@@ -96,17 +96,19 @@ class Embedded:
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def stop(self) -> None:
-        for child in self.children:
-            child.terminate()
-        for child in self.children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if self.broker:
-            self.broker.stop()
-        if self.postgres:
-            self.postgres.stop()
+        try:
+            for child in self.children:
+                child.terminate()
+            for child in self.children:
+                try:
+                    child.wait(10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        finally:
+            if self.broker:
+                self.broker.stop()
+            if self.postgres:
+                self.postgres.stop()
 
 
 @contextmanager
@@ -157,8 +159,9 @@ def spawn(args: Sequence[str], log_file: Path, settings: Settings) -> subprocess
     """Run ``estatewatch ARGS`` as a child process with these settings in its environment."""
     env = settings_env(settings)
     out = log_file.open("ab")
+    # A session of its own: Ctrl+C reaches only the demo, which then stops its children in order.
     return subprocess.Popen([sys.executable, "-m", "estatewatch.cli", *args], env=env, stdout=out,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

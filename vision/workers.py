@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import signal
 import time
 import uuid
 import zlib
@@ -217,6 +218,7 @@ def _set_evidence(conn: Any, event_id: str, snapshot: str | None, clip: str | No
 def worker_main(conf: WorkerConfig, inbox: Any, outbox: Any) -> None:
     """Entry point of a worker process: frames in, reports out, until a ``None`` arrives."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C goes to the parent, which stops workers in order
     worker = Worker(conf, outbox)
     try:
         while True:
