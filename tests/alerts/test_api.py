@@ -6,16 +6,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from alerts.intake import AlertDraft, raise_alert
 from alerts.presence import PresenceEvent
 from alerts.processor import Processor
-from api.routes import alerts, residents, webhooks
 from api.security import token_hash
 from estatewatch.config import Settings
-from store.db import connect, make_pool
+from store.db import connect
 from tests.conftest import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -30,17 +28,10 @@ def client(settings: Settings) -> Iterator[TestClient]:
             conn.execute("INSERT INTO api_tokens (token_sha256, name, role) VALUES (%s, %s, %s)",
                          (token_hash(f"{role}-token-0123456789"), f"{role}-bot", role))
         conn.commit()
-    # the alerts area's routers on the app state create_app builds (pool, settings), without other areas' routers
-    app = FastAPI()
-    app.state.settings = settings
-    app.state.pool = make_pool(settings.require_database_url(), max_size=4, name="alerts-api-test")
-    for router in (alerts.router, residents.router, webhooks.router):
-        app.include_router(router)
-    try:
-        with TestClient(app) as test_client:
-            yield test_client
-    finally:
-        app.state.pool.close()
+    from api.app import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
 
 
 def test_alert_lifecycle_through_the_api(client: TestClient, settings: Settings) -> None:
