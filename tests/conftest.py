@@ -14,6 +14,7 @@ import pytest
 
 from estatewatch.config import Settings
 from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from ingest.service import IngestService
 from store.migrate import apply_migrations
 
 TEMPLATE_DB = "ew_template"
@@ -60,6 +61,16 @@ def site(request: pytest.FixtureRequest) -> str:
     """A site id unique to this test, so its topics ``estate/{site}/...`` never meet another test's."""
     name = re.sub(r"[^A-Za-z0-9]+", "_", request.node.name)[:40]
     return f"{name}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def ingest_service(settings: Settings) -> Iterator[IngestService]:
+    """A running ingest component whose subscriptions the broker has acknowledged."""
+    service = IngestService(settings)
+    service.start()
+    assert service.subscriber.wait_connected(10)
+    yield service
+    service.stop()
 
 
 @pytest.fixture

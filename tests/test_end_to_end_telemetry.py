@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -13,21 +10,14 @@ from ingest.service import IngestService
 from simulators.sensor_fleet import FleetOptions, SensorFleet
 from simulators.sensors import SensorKind
 from tests.conftest import ADMIN_TOKEN
-from tests.ingest.helpers import scalar, wait_until
+from tests.helpers import scalar, wait_until
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-@pytest.fixture
-def ingest(settings: Settings) -> Iterator[IngestService]:
-    service = IngestService(settings)
-    service.start()
-    assert service.subscriber.wait_connected(10)
-    yield service
-    service.stop()
 
 
-def test_simulated_sensors_reach_the_api(settings: Settings, ingest: IngestService, db_url: str) -> None:
+def test_simulated_sensors_reach_the_api(settings: Settings, ingest_service: IngestService, db_url: str) -> None:
     options = FleetOptions(devices=6, rate=400.0, seed=7, malformed_share=0.1,
                            kinds=(SensorKind.TEMPERATURE, SensorKind.CHARGER))
     report = SensorFleet(settings.mqtt, settings.site, options).run(count=240)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from ingest import topics
 from ingest.mqtt import BoundedPublisher
 from ingest.service import IngestService
-from tests.ingest.helpers import scalar, wait_until
+from tests.helpers import scalar, wait_until
 
 N_DEVICES = 5
 PER_DEVICE = 300
@@ -48,9 +48,8 @@ def _assert_exactly_once(db_url: str) -> None:
     assert scalar(db_url, "SELECT count(DISTINCT (device_id, seq)) FROM telemetry") == expected
 
 
-def test_broker_restart_loses_and_duplicates_nothing(settings: Settings, own_broker: EmbeddedBroker,
-                                                     db_url: str) -> None:
-    cfg = settings.model_copy(update={"mqtt_url": own_broker.url})
+def _run_through(cfg: Settings, db_url: str, disruption: Callable[[], None]) -> None:
+    """Publish every reading while ``disruption`` happens mid-run; every reading must be stored exactly once."""
     service = IngestService(cfg)
     service.start()
     pub = BoundedPublisher(cfg.mqtt, client_id=f"pub-{cfg.site}", max_inflight=100).start()
@@ -59,7 +58,7 @@ def test_broker_restart_loses_and_duplicates_nothing(settings: Settings, own_bro
         sender = threading.Thread(target=_publish_all, args=(pub, cfg.site, 100, 0.02))
         sender.start()
         wait_until(lambda: service.committed_messages > 200, what="some messages committed")
-        own_broker.restart()  # SIGTERM: Mosquitto saves sessions and queued messages, then starts on the same port
+        disruption()
         sender.join(120)
         assert not sender.is_alive()
         assert pub.flush(60)
@@ -67,25 +66,19 @@ def test_broker_restart_loses_and_duplicates_nothing(settings: Settings, own_bro
     finally:
         pub.close(5)
         service.stop()
+
+
+def test_broker_restart_loses_and_duplicates_nothing(settings: Settings, own_broker: EmbeddedBroker,
+                                                     db_url: str) -> None:
+    # SIGTERM: Mosquitto saves sessions and queued messages, then starts again on the same port
+    _run_through(settings.model_copy(update={"mqtt_url": own_broker.url}), db_url, own_broker.restart)
 
 
 def test_database_restart_loses_and_duplicates_nothing(settings: Settings, pg_server: EmbeddedPostgres,
                                                        db_url: str) -> None:
-    service = IngestService(settings)
-    service.start()
-    pub = BoundedPublisher(settings.mqtt, max_inflight=100).start()
-    try:
-        assert service.subscriber.wait_connected(10)
-        sender = threading.Thread(target=_publish_all, args=(pub, settings.site, 100, 0.02))
-        sender.start()
-        wait_until(lambda: service.committed_messages > 200, what="some messages committed")
+    def outage() -> None:
         pg_server.stop("fast")
         time.sleep(1.0)  # messages keep arriving while the database is down
         pg_server.start()
-        sender.join(120)
-        assert not sender.is_alive()
-        assert pub.flush(60)
-        _assert_exactly_once(db_url)
-    finally:
-        pub.close(5)
-        service.stop()
+
+    _run_through(settings, db_url, outage)

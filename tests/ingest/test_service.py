@@ -13,16 +13,7 @@ from estatewatch.config import Settings
 from ingest import topics
 from ingest.mqtt import BoundedPublisher
 from ingest.service import IngestService
-from tests.ingest.helpers import scalar, wait_until
-
-
-@pytest.fixture
-def ingest(settings: Settings) -> Iterator[IngestService]:
-    service = IngestService(settings)
-    service.start()
-    assert service.subscriber.wait_connected(10)
-    yield service
-    service.stop()
+from tests.helpers import scalar, wait_until
 
 
 @pytest.fixture
@@ -46,7 +37,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def test_telemetry_and_events_are_stored(settings: Settings, ingest: IngestService,
+def test_telemetry_and_events_are_stored(settings: Settings, ingest_service: IngestService,
                                          publisher: BoundedPublisher, db_url: str) -> None:
     site = settings.site
     for seq in range(50):
@@ -65,7 +56,7 @@ def test_telemetry_and_events_are_stored(settings: Settings, ingest: IngestServi
 
 
 def test_bad_input_is_rejected_counted_and_kept_and_the_next_message_lands(
-    settings: Settings, ingest: IngestService, publisher: BoundedPublisher, db_url: str
+    settings: Settings, ingest_service: IngestService, publisher: BoundedPublisher, db_url: str
 ) -> None:
     site = settings.site
     t = topics.telemetry(site, "t-2")
@@ -92,7 +83,7 @@ def test_bad_input_is_rejected_counted_and_kept_and_the_next_message_lands(
         assert _rejected(reason) == before[reason] + 1, reason
 
 
-def test_redelivered_messages_are_stored_once(settings: Settings, ingest: IngestService,
+def test_redelivered_messages_are_stored_once(settings: Settings, ingest_service: IngestService,
                                               publisher: BoundedPublisher, db_url: str) -> None:
     body = json.dumps({"ts": _now_ms(), "seq": 5, "metrics": {"power": 180.0}})
     event = json.dumps({"ts": _now_ms(), "sensor": "hall-pir"})
@@ -100,7 +91,7 @@ def test_redelivered_messages_are_stored_once(settings: Settings, ingest: Ingest
         publisher.publish(topics.telemetry(settings.site, "ch-1"), body)
         publisher.publish(topics.unit(settings.site, "B-0301", "motion"), event)
     assert publisher.flush(10)
-    wait_until(lambda: ingest.committed_messages >= 6, what="six messages committed")
+    wait_until(lambda: ingest_service.committed_messages >= 6, what="six messages committed")
     assert scalar(db_url, "SELECT count(*) FROM telemetry") == 1
     assert scalar(db_url, "SELECT count(*) FROM events") == 1
 

@@ -20,6 +20,6 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15.0, what: str =
 
 def scalar(db_url: str, sql: str, params: tuple[Any, ...] = ()) -> Any:
     with connect(db_url) as conn:
-        row = conn.execute(sql.encode(), params).fetchone()  # type: ignore[call-overload]
+        row = conn.execute(sql.encode(), params).fetchone()
     assert row is not None
     return next(iter(row.values()))
