@@ -1,9 +1,12 @@
-"""Turning validated messages into rows: pure, so batching rules are tested without a database."""
+"""Turning validated messages into rows: pure, so batching rules are tested without a database.
+
+This runs once per message on the writer thread, which shares the GIL with the MQTT network thread, so it is
+written for speed: plain tuples and dicts, and datetimes built only for the rare rows that need them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ingest.messages import (
     Accepted,
@@ -24,35 +27,58 @@ _ENTITY_KIND = {Kind.TELEMETRY: "sensor", Kind.ACCESS: "gate", Kind.DOOR: "unit"
                 Kind.WATER: "unit", Kind.STATUS: "device"}
 
 
-@dataclass
 class Batch:
-    """Rows of one transaction, built from messages in arrival order."""
+    """Rows of one transaction, built from messages in arrival order, and the message counts for /metrics."""
 
-    site: str
-    telemetry: list[TelemetryRow] = field(default_factory=list)
-    events: list[EventRow] = field(default_factory=list)
-    statuses: list[tuple[str, str, datetime]] = field(default_factory=list)  # device, online/offline, at
-    dead_letters: list[DeadLetter] = field(default_factory=list)
-    sightings: dict[str, Sighting] = field(default_factory=dict)
-    messages: int = 0
+    __slots__ = ("accepted", "dead_letters", "events", "messages", "rejected", "sightings", "site", "statuses",
+                 "telemetry")
 
-    def add(self, topic: str, payload: bytes, result: Accepted | Rejected, received_at: datetime) -> None:
+    def __init__(self, site: str) -> None:
+        self.site = site
+        self.telemetry: list[TelemetryRow] = []
+        self.events: list[EventRow] = []
+        self.statuses: list[tuple[str, str, datetime]] = []  # device, online/offline, at
+        self.dead_letters: list[DeadLetter] = []
+        self.sightings: dict[str, Sighting] = {}
+        self.messages = 0
+        self.accepted: dict[str, int] = {}  # kind -> messages
+        self.rejected: dict[tuple[str, str], int] = {}  # (kind, reason) -> messages
+
+    def add(self, topic: str, payload: bytes, result: Accepted | Rejected, received_at_s: float) -> None:
+        """Add one message; ``received_at_s`` (epoch seconds) is kept only for a dead letter."""
         self.messages += 1
-        if isinstance(result, Rejected):
-            self.dead_letters.append((received_at, topic, result.kind.value, result.reason, result.detail, payload))
+        if type(result) is Rejected:
+            key = (result.kind.value, result.reason)
+            self.rejected[key] = self.rejected.get(key, 0) + 1
+            received = datetime.fromtimestamp(received_at_s, UTC)
+            self.dead_letters.append((received, topic, result.kind.value, result.reason, result.detail, payload))
             return
+        assert type(result) is Accepted
         route = result.route
-        self._sight(route.entity, _ENTITY_KIND.get(route.kind, "device"), result.ts)
+        kind = route.kind.value
+        self.accepted[kind] = self.accepted.get(kind, 0) + 1
+        ts = result.ts
+        entity = route.entity
+        seen = self.sightings.get(entity)
+        if seen is None:
+            self.sightings[entity] = Sighting(_ENTITY_KIND.get(route.kind, "device"), ts, ts, 1)
+        else:
+            seen.messages += 1
+            if ts > seen.last_seen:
+                seen.last_seen = ts
+            elif ts < seen.first_seen:
+                seen.first_seen = ts
         body = result.payload
-        if isinstance(body, TelemetryPayload):
-            self.telemetry.extend(
-                (result.ts, route.entity, name, value, body.seq) for name, value in body.metrics.items()
-            )
+        if type(body) is TelemetryPayload:
+            seq = body.seq
+            append = self.telemetry.append
+            for name, value in body.metrics.items():
+                append((ts, entity, name, value, seq))
         elif result.status is not None:
-            self.statuses.append((route.entity, result.status, result.ts))
+            self.statuses.append((entity, result.status, ts))
         elif isinstance(body, AccessPayload):
             data = {"person": body.person, "direction": body.direction, "method": body.method}
-            self.events.append((result.ts, self.site, "access", route.entity, body.person, data, result.dedup_key))
+            self.events.append((ts, self.site, "access", entity, body.person, data, result.dedup_key))
         elif isinstance(body, DoorPayload):
             self._event(result, "door", {"state": body.state})
         elif isinstance(body, MotionPayload):
@@ -62,12 +88,3 @@ class Batch:
 
     def _event(self, result: Accepted, kind: str, data: dict[str, object]) -> None:
         self.events.append((result.ts, self.site, kind, result.route.entity, None, data, result.dedup_key))
-
-    def _sight(self, entity: str, kind: str, ts: datetime) -> None:
-        seen = self.sightings.get(entity)
-        if seen is None:
-            self.sightings[entity] = Sighting(kind, ts, ts, 1)
-            return
-        seen.messages += 1
-        seen.last_seen = max(seen.last_seen, ts)
-        seen.first_seen = min(seen.first_seen, ts)
