@@ -32,8 +32,8 @@ class SceneResult:
 
 def match(events: list[LitteringEvent], truths: list[dict[str, Any]], width: int) -> list[tuple[int, int]]:
     """Pairs (event index, truth index): the event's frames overlap the fall and its track stays near the fall's
-    columns; greedy by overlap."""
-    pairs: list[tuple[int, int, int]] = []
+    positions frame by frame; greedy, closest first (two falls side by side must not be swapped)."""
+    pairs: list[tuple[float, int, int]] = []
     for ei, ev in enumerate(events):
         for ti, tr in enumerate(truths):
             overlap = min(ev.frame_end, tr["frame_end"]) - max(ev.frame_start, tr["frame_start"])
@@ -41,12 +41,13 @@ def match(events: list[LitteringEvent], truths: list[dict[str, Any]], width: int
                 continue
             truth_x = {f: x for f, x, _ in tr["frames"]}
             near = [abs(x - truth_x[f]) for f, x, _ in ev.track if f in truth_x]
-            if near and sorted(near)[len(near) // 2] < 0.02 * width + 6:
-                pairs.append((overlap, ei, ti))
+            gap = sorted(near)[len(near) // 2] if near else float("inf")
+            if gap < 0.02 * width + 6:
+                pairs.append((gap, ei, ti))
     out: list[tuple[int, int]] = []
     used_e: set[int] = set()
     used_t: set[int] = set()
-    for _, ei, ti in sorted(pairs, reverse=True):
+    for _, ei, ti in sorted(pairs):
         if ei not in used_e and ti not in used_t:
             used_e.add(ei)
             used_t.add(ti)

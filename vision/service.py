@@ -13,6 +13,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,7 +77,8 @@ class VisionService:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._subscriber: Subscriber | None = None
-        self.events: list[tuple[str, str, int | None, str | None]] = []  # (camera, event_id, floor, alert id)
+        # the latest events (camera, event_id, floor, alert id), for logs and tests; the database has them all
+        self.events: deque[tuple[str, str, int | None, str | None]] = deque(maxlen=100)
 
     # lifecycle -----------------------------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def detect(
 
 
 def eval_littering(
-    seeds: Annotated[str, typer.Option(help="scenes with throws (and distractors), e.g. 0-23")] = "0-23",
+    seeds: Annotated[str, typer.Option(help="scenes with throws (and distractors), e.g. 0-29")] = "0-29",
     distractor_seeds: Annotated[str, typer.Option(help="distractor-only scenes (every kind at once)")] = "1000-1011",
     resolution: Annotated[str, typer.Option(help="1080p, 720p or 360p")] = "1080p",
     fps: Annotated[float, typer.Option(min=1)] = 20.0,

@@ -152,9 +152,10 @@ def make_scene(seed: int, width: int = 1920, height: int = 1080, fps: float = 20
 
 def _distractors(rng: np.random.Generator, scene: Scene, kinds: tuple[str, ...]) -> dict[str, Any]:
     w, h, dur = scene.width, scene.height, scene.duration
+    late = max(0.1, dur - 2)  # latest start of something that lasts a while
     out: dict[str, Any] = {}
     if "birds" in kinds:  # (t0, x0, y0, vx, vy, bob amplitude, bob Hz, size)
-        out["birds"] = [(float(rng.uniform(0, max(0.1, dur - 2))), float(rng.uniform(0, w)), float(rng.uniform(0.05, 0.7) * h),
+        out["birds"] = [(float(rng.uniform(0, late)), float(rng.uniform(0, w)), float(rng.uniform(0.05, 0.7) * h),
                          float(rng.choice([-1, 1]) * rng.uniform(0.1, 0.4) * w), float(rng.uniform(-0.15, 0.05) * h),
                          float(rng.uniform(2, 10)), float(rng.uniform(1, 4)), int(rng.integers(3, 9)))
                         for _ in range(int(rng.integers(2, 6)))]
@@ -169,7 +170,7 @@ def _distractors(rng: np.random.Generator, scene: Scene, kinds: tuple[str, ...])
                          int(rng.integers(8, 30)), int(rng.integers(15, 50)), float(rng.uniform(0.5, 2.5)))
                         for _ in range(int(rng.integers(1, 4)))]
     if "insects" in kinds:  # (t0, duration, x0, y0, radius)
-        out["insects"] = [(float(rng.uniform(0, max(0.1, dur - 1))), float(rng.uniform(0.5, 2.0)), float(rng.uniform(0, w)),
+        out["insects"] = [(float(rng.uniform(0, late)), float(rng.uniform(0.5, 2.0)), float(rng.uniform(0, w)),
                            float(rng.uniform(0, h)), int(rng.uniform(0.03, 0.08) * h))
                           for _ in range(int(rng.integers(1, 3)))]
     if "lights" in kinds:  # (t, floor, column)

@@ -22,8 +22,15 @@ from vision.camera_config import CameraConfig
 from vision.detector import LitteringEvent
 from vision.evidence import FrameRing, PendingEvidence, encode_mp4, write_evidence
 from vision.service import latest_frame_path
-from vision.store import CameraHealth, StoredEvent, insert_event, set_clip, set_evidence, upsert_camera_config
-from vision.store import upsert_health
+from vision.store import (
+    CameraHealth,
+    StoredEvent,
+    insert_event,
+    set_clip,
+    set_evidence,
+    upsert_camera_config,
+    upsert_health,
+)
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -55,7 +62,9 @@ def event_id(settings: Settings) -> str:
     pending = PendingEvidence(eid, ev, 70, settings.evidence_dir / ev.camera / eid)
     snap, index = write_evidence(pending, ring, 20)
     clip = encode_mp4(pending.directory)
-    assert snap is not None and index is not None and clip is not None
+    assert snap is not None
+    assert index is not None
+    assert clip is not None
     rel = [str(p.relative_to(settings.evidence_dir)) for p in (snap, index, clip)]
     with connect(settings.require_database_url()) as conn, conn.transaction():
         upsert_camera_config(conn, settings.site, cfg)
@@ -87,6 +96,7 @@ def test_camera_list_health_frame_and_calibration(client: TestClient, event_id: 
     overlay = client.get(cam["calibration"], headers=AUTH)
     assert overlay.status_code == 200
     img = cv2.imdecode(np.frombuffer(overlay.content, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None
     b, g, r = (int(v) for v in img[150, 200])  # on a floor line: drawn in yellow
     assert r > 200
     assert g - b > 60

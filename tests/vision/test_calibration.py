@@ -11,7 +11,7 @@ from vision.floors import height_to_row, row_to_floor, row_to_height, x_to_colum
 
 
 def test_row_maps_to_the_floor_between_its_lines() -> None:
-    cfg = CameraConfig(id="tower3-south", first_floor=1, floor_lines=[710, 668, 627, 590])
+    cfg = CameraConfig(id="tower3-south", first_floor=1, floor_lines=[710.0, 668.0, 627.0, 590.0])
     assert row_to_floor(cfg, 700) == 1
     assert row_to_floor(cfg, 668.5) == 1
     assert row_to_floor(cfg, 650) == 2
@@ -22,13 +22,13 @@ def test_row_maps_to_the_floor_between_its_lines() -> None:
 
 
 def test_first_floor_offsets_the_numbering() -> None:
-    cfg = CameraConfig(id="c", first_floor=5, floor_lines=[500, 400, 320])
+    cfg = CameraConfig(id="c", first_floor=5, floor_lines=[500.0, 400.0, 320.0])
     assert row_to_floor(cfg, 450) == 5
     assert row_to_floor(cfg, 350) == 6
 
 
 def test_height_and_row_are_inverse_under_perspective() -> None:
-    lines = [1000, 900, 815, 745, 690, 650]  # floors shrink toward the top, as a camera looking up sees them
+    lines = [1000.0, 900.0, 815.0, 745.0, 690.0, 650.0]  # floors shrink toward the top of the picture
     cfg = CameraConfig(id="c", floor_lines=lines)
     rows = np.array([995.0, 880.0, 760.0, 700.0, 655.0])
     heights = row_to_height(cfg, rows)
@@ -41,7 +41,7 @@ def test_uncalibrated_camera_has_no_floor_and_columns_are_optional() -> None:
     cfg = CameraConfig(id="plain")
     assert row_to_floor(cfg, 300) is None
     assert x_to_column(cfg, 300) is None
-    cols = CameraConfig(id="c", window_columns=[100, 200, 300])
+    cols = CameraConfig(id="c", window_columns=[100.0, 200.0, 300.0])
     assert x_to_column(cols, 150) == 0
     assert x_to_column(cols, 250) == 1
     assert x_to_column(cols, 350) is None
@@ -51,7 +51,7 @@ def test_invalid_configurations_are_refused(tmp_path) -> None:
     with pytest.raises(ValidationError):
         CameraConfig(id="c", floor_lines=[600, 650])  # must go up the image
     with pytest.raises(ValidationError):
-        CameraConfig(id="c", masks=[[[0, 0], [1, 1]]])  # a polygon needs 3 points
+        CameraConfig.model_validate({"id": "c", "masks": [[[0, 0], [1, 1]]]})  # a polygon needs 3 points
     with pytest.raises(ValidationError):
         CameraConfig(id="../etc")
     path = tmp_path / "cameras.json"

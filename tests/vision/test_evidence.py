@@ -30,7 +30,7 @@ def test_snapshot_mjpeg_clip_and_mp4_are_written_and_playable(tmp_path: Path) ->
     first, last = clip_bounds(ev, fps=20)
     assert (first, last) == (10, 109)
     ring = FrameRing(fps=20, seconds=12)
-    for i in range(0, 120):
+    for i in range(120):
         img = np.full((240, 320, 3), 150, np.uint8)
         cv2.putText(img, str(i), (10, 200), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 0), 2)
         ring.append(i, jpeg(img))
@@ -44,9 +44,10 @@ def test_snapshot_mjpeg_clip_and_mp4_are_written_and_playable(tmp_path: Path) ->
     assert frames[0] == ring.window(first, first)[0][1]  # the camera's own bytes, not re-encoded
     clip = encode_mp4(pending.directory)
     assert clip is not None
-    img = cv2.imread(str(snap))
-    assert img.shape == (240, 320, 3)
-    b, g, r = (int(v) for v in img[50, 160])  # a point of the track (frame 60): the trajectory is drawn in red
+    shot = cv2.imread(str(snap))
+    assert shot is not None
+    assert shot.shape == (240, 320, 3)
+    b, g, r = (int(v) for v in shot[50, 160])  # a point of the track (frame 60): the trajectory is drawn in red
     assert r > 180
     assert g < 100
     assert b < 100

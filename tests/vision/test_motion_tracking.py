@@ -28,7 +28,7 @@ def test_one_pixel_shake_is_not_motion_but_a_small_object_is() -> None:
     base = facade()
     model = MotionModel()
     settle(model, base)
-    shaken = np.roll(base, 1, axis=1)
+    shaken = np.ascontiguousarray(np.roll(base, 1, axis=1))
     fg = model.apply(shaken)
     assert fg is not None
     assert cv2.countNonZero(fg) == 0
@@ -45,7 +45,7 @@ def test_exposure_jump_reseeds_instead_of_lighting_up_the_frame() -> None:
     base = facade()
     model = MotionModel()
     settle(model, base)
-    brighter = cv2.convertScaleAbs(base, alpha=1.3)
+    brighter = np.asarray(cv2.convertScaleAbs(base, alpha=1.3), dtype=np.uint8)
     assert model.apply(brighter) is None
     assert model.global_changes == 1
     fg = model.apply(brighter)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,7 +18,7 @@ from tests.vision.helpers import one_throw_scene
 KEYS = ["type", "camera", "frame_start", "frame_end", "t_start", "t_end", "origin", "floor", "track", "score"]
 
 
-def _lines(output: str) -> list[dict]:
+def _lines(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
@@ -42,7 +43,8 @@ def test_detect_on_a_jpeg_folder_prints_one_json_line_per_fall(tmp_path: Path) -
     assert ev["type"] == "littering"
     assert ev["camera"] == "tower3-south"
     assert ev["floor"] == 11
-    assert abs(ev["frame_start"] - truth["frame_start"]) <= 3
+    assert truth["frame_start"] <= ev["frame_start"] <= truth["frame_start"] + 15  # first seen as it moves
+    assert ev["frame_end"] <= truth["frame_end"] + 1
     assert ev["t_start"] == pytest.approx(ev["frame_start"] / 20, abs=0.01)
     assert abs(ev["origin"][0] - truth["release_px"][0]) < 10
     assert all(len(p) == 3 for p in ev["track"])

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def vision_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_settings: Settings) -> None:
     settings = vision_settings
-    received: list[dict] = []
+    received: list[dict[str, Any]] = []
     got = threading.Event()
 
     def on_alert(msg: Message) -> None:
@@ -75,7 +76,7 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
         assert ev["floor"] == truth["floor"] == 12
         assert ev["alert_id"] is not None
         with connect(settings.require_database_url()) as conn:
-            alert = conn.execute("SELECT * FROM alerts WHERE id = %s", (ev["alert_id"],)).fetchone()
+            alert: Any = conn.execute("SELECT * FROM alerts WHERE id = %s", (ev["alert_id"],)).fetchone()
             stored = conn.execute("SELECT * FROM events WHERE kind = 'littering' AND site = %s",
                                   (settings.site,)).fetchall()
         assert alert is not None
@@ -86,10 +87,11 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
         assert len(stored) == 1
         assert stored[0]["source"] == "tower3-south"
 
-        def evidence(column: str):
+        def evidence(column: str) -> object:
             with connect(settings.require_database_url()) as conn:
-                return conn.execute(f"SELECT {column} FROM littering_events WHERE event_id = %s",
-                                    (ev["event_id"],)).fetchone()[column]
+                row = conn.execute(f"SELECT {column} FROM littering_events WHERE event_id = %s",
+                                   (ev["event_id"],)).fetchone()
+            return None if row is None else row[column]
 
         assert wait_for(lambda: evidence("mjpeg_path"), timeout=30)
         folder = settings.evidence_dir / "tower3-south" / ev["event_id"]
