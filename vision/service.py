@@ -24,7 +24,7 @@ from ingest.mqtt import Message, Subscriber
 from vision import metrics as m
 from vision.camera_config import CameraConfig, load_cameras
 from vision.decode import BadFrameError, jpeg_size
-from vision.workers import WorkerConfig, worker_for, worker_main
+from vision.workers import WorkerConfig, in_partition, parse_partition, worker_for, worker_main
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class VisionService:
         self.silent_after_s = silent_after_s
         self.cameras: dict[str, CameraConfig] = load_cameras(settings.cameras_file)
         self.n_workers = settings.vision_workers or os.cpu_count() or 1
+        self.partition = parse_partition(settings.vision_partition)
         self._ctx = mp.get_context("spawn")  # no fork: the MQTT and database threads must not be duplicated
         self._inboxes: list[Any] = []
         self._procs: list[Any] = []
@@ -143,6 +144,8 @@ class VisionService:
         if len(parts) != 5:
             return
         camera = parts[3]
+        if not in_partition(camera, self.partition):
+            return  # another vision process (EW_VISION_PARTITION) owns this camera
         now = time.monotonic()
         with self._lock:
             seen = self._seen.setdefault(camera, CameraSeen(window_start=now))

@@ -6,6 +6,7 @@ Workers report back to the service over a queue (rejections, events); the servic
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import signal
@@ -31,6 +32,25 @@ DEFAULT_FPS = 20.0
 def worker_for(camera: str, workers: int) -> int:
     """Stable across processes and restarts (unlike ``hash``)."""
     return zlib.crc32(camera.encode()) % workers
+
+
+def parse_partition(text: str | None) -> tuple[int, int] | None:
+    """``EW_VISION_PARTITION`` "i/n" as (i, n); None takes every camera."""
+    if not text:
+        return None
+    index, count = (int(part) for part in text.split("/"))
+    if not 0 <= index < count:
+        raise ValueError(f"vision partition {text!r}: i must be in 0..n-1")
+    return index, count
+
+
+def in_partition(camera: str, partition: tuple[int, int] | None) -> bool:
+    """Whether this vision process owns the camera. A different hash from ``worker_for`` (CRC32 is linear, so a
+    salted CRC would keep its low bits), so that a process's cameras still spread over all of its workers."""
+    if partition is None:
+        return True
+    digest = hashlib.blake2b(camera.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % partition[1] == partition[0]
 
 
 @dataclass(frozen=True)
