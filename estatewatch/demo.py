@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from estatewatch.config import Settings
 from estatewatch.runtime import Embedded, embedded_services, serve, settings_env, spawn
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 FOREVER_S = str(365 * 24 * 3600)
 RESIDENT_SPEED = 1800.0  # simulated seconds per real second: a day in 48 s
 STARTUP_GRACE_S = 4.0  # let the services subscribe before the simulators publish
+# one throw per camera per minute of 720p scene, replayed in a loop; the calibration is the scene's own
+CAMERA_SCENE = ["--fps", "10", "--resolution", "720p", "--seconds", "60", "--throws", "1", "--seed", "11"]
 
 
 def _cli(args: list[str], settings: Settings) -> None:
@@ -30,16 +33,28 @@ def _cli(args: list[str], settings: Settings) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def prepare(settings: Settings, residents: int) -> Settings:
-    """Seed what the simulators need before the services start: residents and rules on the fast clock."""
-    if not residents:
-        return settings
+def prepare(settings: Settings, *, cameras: int, residents: int) -> Settings:
+    """Seed what the simulators need before the services start: camera calibrations, residents and rules on the
+    fast clock."""
+    update: dict[str, object] = {}
+    if cameras:
+        cameras_file = settings.data_dir / "sim" / "cameras.json"
+        cameras_file.parent.mkdir(parents=True, exist_ok=True)
+        _cli(["simulate", "cameras", "--cameras", str(cameras), *CAMERA_SCENE, "--cameras-out", str(cameras_file)],
+             settings)
+        update["cameras_file"] = cameras_file
+    if residents:
+        update["alert_rules_file"] = _prepare_residents(settings, residents)
+    return settings.model_copy(update=update)
+
+
+def _prepare_residents(settings: Settings, residents: int) -> Path:
     sim_dir = settings.data_dir / "sim" / "residents"
     sim_dir.mkdir(parents=True, exist_ok=True)
     _cli(["simulate", "residents", "--out", str(sim_dir), "--residents", str(residents), "--days", "30",
           "--speed", str(RESIDENT_SPEED)], settings)
     _cli(["residents", "import", str(sim_dir / "residents.fast.csv")], settings)
-    return settings.model_copy(update={"alert_rules_file": sim_dir / "rules.fast.json"})
+    return sim_dir / "rules.fast.json"
 
 
 def start_simulators(settings: Settings, started: Embedded, *, cameras: int, sensors: int, residents: int) -> None:
@@ -52,10 +67,7 @@ def start_simulators(settings: Settings, started: Embedded, *, cameras: int, sen
              "--duration", FOREVER_S, "--malformed-share", "0.01", "--dropouts", "2"],
             logs / "sensors.log", settings))
     if cameras:
-        started.children.append(spawn(
-            ["simulate", "cameras", "--cameras", str(cameras), "--fps", "10", "--resolution", "720p",
-             "--seconds", FOREVER_S],
-            logs / "cameras.log", settings))
+        started.children.append(spawn(["simulate", "cameras", *CAMERA_SCENE, "--loop"], logs / "cameras.log", settings))
     if residents:
         sim_dir = settings.data_dir / "sim" / "residents"
         started.children.append(spawn(
@@ -67,7 +79,7 @@ def start_simulators(settings: Settings, started: Embedded, *, cameras: int, sen
 def run_demo(settings: Settings, *, cameras: int, sensors: int, residents: int) -> None:
     with embedded_services(settings) as (live, started):
         apply_migrations(live.require_database_url())
-        live = prepare(live, residents)
+        live = prepare(live, cameras=cameras, residents=residents)
         token = live.admin_token.get_secret_value() if live.admin_token else ""
         url = f"http://{live.http_host}:{live.http_port}/"
 

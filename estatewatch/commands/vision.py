@@ -126,6 +126,9 @@ def simulate_cameras(
     video: Annotated[Path | None, typer.Option(help="write one camera to this video file (+ .truth.json, "
                                                     ".camera.json) instead of publishing")] = None,
     truth: Annotated[Path | None, typer.Option(help="write the ground truth and CAMERA.json objects here")] = None,
+    loop: Annotated[bool, typer.Option(help="replay the scenes forever (a live demo); stop with Ctrl+C")] = False,
+    cameras_out: Annotated[Path | None, typer.Option(help="write the cameras' configuration (EW_CAMERAS_FILE) here "
+                                                          "and exit")] = None,
 ) -> None:
     """Publish simulated camera frames over MQTT (estate/{site}/camera/{id}/frame) at the given fps."""
     from simulators.camera.scene import make_scene
@@ -135,6 +138,12 @@ def simulate_cameras(
     width, height = RESOLUTIONS[resolution]
     scenes = {f"sim-cam-{i}": make_scene(seed + i, width, height, fps, seconds, throws=throws)
               for i in range(cameras)}
+    if cameras_out is not None:
+        configs = [{**sc.camera_json(cam), "building": f"T{i + 1}", "name": f"Tower {i + 1} facade"}
+                   for i, (cam, sc) in enumerate(scenes.items())]
+        cameras_out.write_text(json.dumps(configs, indent=1), encoding="utf-8")
+        typer.echo(f"{len(configs)} camera configurations written to {cameras_out}")
+        return
     if video is not None:
         from simulators.camera.publish import write_video
 
@@ -148,6 +157,8 @@ def simulate_cameras(
     if settings.mqtt_url is None:
         raise typer.BadParameter("set EW_MQTT_URL to the broker to publish to")
     report = publish_scenes(settings.mqtt, site or settings.site, scenes)
+    while loop:  # the same cameras and throws again, stamped with the current time
+        report = publish_scenes(settings.mqtt, site or settings.site, scenes)
     if truth is not None:
         truth.write_text(json.dumps(report, indent=1), encoding="utf-8")
     typer.echo(json.dumps({cam: len(r["truth"]) for cam, r in report.items()}))
