@@ -123,11 +123,11 @@ def bench_alerts_cmd(
                                                   " embedded PostgreSQL")] = False,
 ) -> None:
     """Rule engine throughput at scale, next to a scan-the-population baseline on the same events."""
-    from alerts.bench import run_bench
+    from estatewatch.bench.alerts import run_bench
 
     result = run_bench(residents=residents, hours=hours, seed=seed)
     if db:
-        from alerts.bench_db import run_db_bench
+        from estatewatch.bench.alerts_db import run_db_bench
 
         result["service_path"] = run_db_bench(residents=residents, seed=seed)
     if as_json:

@@ -65,7 +65,7 @@ def bench_ingest(
 
     Uses EW_DATABASE_URL / EW_MQTT_URL when set, else starts an embedded PostgreSQL and Mosquitto.
     """
-    from ingest.bench import BenchConfig, run_bench
+    from estatewatch.bench.ingest import BenchConfig, run_bench
 
     config = BenchConfig(messages=messages, devices=devices, publishers=publishers, max_inflight=max_inflight,
                          live=live, repeat=repeat)

@@ -73,7 +73,7 @@ def eval_littering(
     from rich.console import Console
     from rich.table import Table
 
-    from vision.evaluate import evaluate
+    from estatewatch.bench.littering_eval import evaluate
 
     if resolution not in RESOLUTIONS:
         raise typer.BadParameter(f"resolution must be one of {', '.join(RESOLUTIONS)}")
@@ -102,8 +102,8 @@ def bench_vision(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Frames/s of decode alone, the EstateWatch pipeline (1 and 2 workers) and a naive MOG2 baseline."""
-    from vision.bench import RESOLUTIONS as BENCH_RES
-    from vision.bench import run
+    from estatewatch.bench.vision import RESOLUTIONS as BENCH_RES
+    from estatewatch.bench.vision import run
 
     if resolution not in BENCH_RES:
         raise typer.BadParameter("resolution must be 1080p or 720p")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerts.bench import run_bench
+from estatewatch.bench.alerts import run_bench
 
 
 def test_bench_raises_exactly_the_expected_alerts_and_evaluates_only_what_is_due() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from estatewatch.bench.ingest import BenchConfig, run_bench
 from estatewatch.config import Settings
-from ingest.bench import BenchConfig, run_bench
 
 KEYS = {"raw_receive_per_s", "stored_per_s_1proc", "stored_per_s_2proc", "ratio_1proc_vs_raw", "lost", "duplicated"}
 

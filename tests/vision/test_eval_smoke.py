@@ -3,7 +3,7 @@ evaluation, reported in docs/performance.md, runs from the CLI)."""
 
 from __future__ import annotations
 
-from vision.evaluate import evaluate
+from estatewatch.bench.littering_eval import evaluate
 
 
 def test_detector_scores_on_a_few_simulated_scenes() -> None:

@@ -29,8 +29,8 @@ from typing import Any
 
 import psycopg
 
+from estatewatch.bench.ingest_parts import ROWS_PER_MESSAGE, SPAWN, Workload, make_workload, publish_all, raw_receive
 from estatewatch.config import MqttTarget, Settings
-from ingest.bench_parts import ROWS_PER_MESSAGE, SPAWN, Workload, make_workload, publish_all, raw_receive
 
 READY_MARK = "MQTT connected"  # logged by ingest.mqtt.Subscriber once the session is up
 INGEST_CMD = (sys.executable, "-m", "estatewatch.cli", "serve", "--role", "ingest")

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from alerts.bench import synthetic_estate
 from alerts.presence import PresenceEvent
 from alerts.processor import Processor
 from alerts.resident_store import upsert_residents
+from estatewatch.bench.alerts import synthetic_estate
 from store.db import connect
 
 
