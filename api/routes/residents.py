@@ -89,7 +89,7 @@ def import_csv(pool: PoolDep, settings: SettingsDep, _: Admin,
     try:
         people = parse_residents(csv_text)
     except ResidentCsvError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             {"problems": [str(p) for p in exc.problems]}) from exc
     with pool.connection() as conn, conn.transaction():
         count = upsert_residents(conn, settings.site, people)

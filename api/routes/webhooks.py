@@ -59,7 +59,7 @@ def post_endpoint(body: EndpointBody, pool: PoolDep, _: Admin) -> dict[str, Any]
             return create_endpoint(conn, body.url, events=list(body.events), alert_types=body.alert_types,
                                    description=body.description, secret=body.secret)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
 @router.patch("/endpoints/{endpoint_id}")
