@@ -34,6 +34,7 @@ class ClassifierParams:
     min_floors: float = 2.0  # floors crossed
     min_span_uncal: float = 0.06  # share of the image height crossed, without calibration
     max_release_lookback_s: float = 3.0  # a fall first seen late (dark object on dark windows) is traced back
+    max_stall_share: float = 0.2  # of the steps where the fit predicts a clear drop, share where the track stood still
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
         if head and b - a - head >= p.min_points:
             a += head
             t, x, y = t[head:] - t[head], x[head:], y[head:]
-        verdict = _calibrated(cfg, t, x, y, monotonic, lateral, p)
+        verdict = _calibrated(cfg, t, x, y, monotonic, lateral, scale, p)
     else:
         verdict = _uncalibrated(cfg, t, x, y, image_height, monotonic, lateral, p)
     if verdict.falling and verdict.score < p.min_score:
@@ -114,6 +115,43 @@ def falling_span(y: np.ndarray, tolerance: float) -> tuple[int, int]:
         else:
             low = max(low, y[i])
     return best
+
+
+def _pauses(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarray, tol: float, min_accel: float) -> bool:
+    """Whether the track hovers within ``tol`` px for longer than a fall allows and then goes lower still.
+
+    Having dropped dh metres before the hover (from rest at the least), a fall at ``min_accel`` (m/s^2) or more
+    moves at least sqrt(2 a dh) m/s; over a hover of T seconds it must drop v T + a T^2 / 2. A hover at the
+    release (a toss's apex) needs no speed and passes; an object resting at the end has landed. A tree top or a
+    lit window whose track took stray blobs across gaps hovers midway.
+    """
+    for s in range(1, len(y) - 2):
+        rest = y[s:]
+        span = np.maximum.accumulate(rest) - np.minimum.accumulate(rest)
+        e = s + int(np.count_nonzero(span <= tol)) - 1  # last point of the hover that starts at s
+        if e - s < 2 or e + 1 >= len(y) or float(y[e + 1:].max()) <= float(y[s:e + 1].max()) + tol:
+            continue
+        dur = float(t[e] - t[s])
+        # the drop so far from the second-highest earlier point: one stray first detection must not count as a drop
+        top = float(np.sort(h[:s])[-2]) if s >= 2 else float(h[s])
+        v = np.sqrt(2.0 * min_accel * max(0.0, top - float(h[s])))
+        need_m = v * dur + 0.5 * min_accel * dur * dur
+        if need_m > 2.0 * tol * _m_per_px(cfg, float(y[s])):
+            return True
+    return False
+
+
+def _stall_share(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarray, fit: np.ndarray,
+                 noise_px: float) -> tuple[int, float]:
+    """(stalls, share): steps where the fitted fall drops clearly more than the detection noise but the track
+    moved less than a quarter of that. A fall is seen dropping frame after frame; a staircase of plateaus and
+    jumps (a tree top, a window, taking stray blobs across gaps) can still fit a parabola on average."""
+    hf = np.polyval(fit, t)
+    pred, obs = hf[:-1] - hf[1:], h[:-1] - h[1:]
+    m_per_px = np.abs(row_to_height(cfg, y[:-1] + 0.5) - row_to_height(cfg, y[:-1] - 0.5))
+    clear = pred > 2.0 * noise_px * m_per_px
+    stalls = int(np.count_nonzero(clear & (obs < 0.25 * pred)))
+    return stalls, stalls / max(1, int(np.count_nonzero(clear)))
 
 
 def _m_per_px(cfg: CameraConfig, row: float) -> float:
@@ -173,7 +211,7 @@ def _release_height(t: np.ndarray, h: np.ndarray, k: int, lookback: float) -> tu
 
 
 def _calibrated(cfg: CameraConfig, t: np.ndarray, x: np.ndarray, y: np.ndarray,
-                monotonic: float, lateral: float, p: ClassifierParams) -> Verdict:
+                monotonic: float, lateral: float, scale: int, p: ClassifierParams) -> Verdict:
     h = row_to_height(cfg, y)
     floors_crossed = float(h[0] - h[-1]) / cfg.floor_height_m
     if floors_crossed < p.min_floors:
@@ -185,6 +223,12 @@ def _calibrated(cfg: CameraConfig, t: np.ndarray, x: np.ndarray, y: np.ndarray,
     residual = float(np.sqrt(np.mean((np.polyval([c2, c1, c0], t) - h) ** 2)))
     if residual > 0.5 * cfg.floor_height_m:
         return Verdict(False, "poor_fit")
+    # centroids are good to ~1.5 processing px; both checks work in full-resolution px
+    if _pauses(cfg, t, y, h, 3.0 * scale, p.min_accel_g * G):
+        return Verdict(False, "pause")  # a falling object never hovers midway and then drops on
+    stalls, share = _stall_share(cfg, t, y, h, np.array([c2, c1, c0]), 1.5 * scale)
+    if stalls >= 2 and share >= p.max_stall_share:
+        return Verdict(False, "stalls")
     t_rel, h_rel = _release_height(t, h, p.release_fit_points, p.max_release_lookback_s)
     if h_rel > (len(cfg.floor_lines) - 1 + 1.0) * cfg.floor_height_m:
         return Verdict(False, "above_roof")

@@ -93,3 +93,35 @@ def test_still_track_that_grabs_stray_blobs_is_not_a_fall() -> None:
     verdict = classify(track_from(still + tail), CFG, 1, 720)
     assert not verdict.falling
     assert verdict.reason == "jump"
+
+
+def test_hover_midway_then_drop_is_not_a_fall() -> None:
+    """A tree top tracked after a small drop, standing still for a second, then lower again: no fall pauses."""
+    pts = fall(12, 0.6)
+    t_end, x_end, y_end = pts[-1]
+    hover = [(t_end + k / FPS, x_end, y_end + 0.5 * math.sin(k)) for k in range(1, 21)]
+    t0 = hover[-1][0]
+    after = [(t0 + k / FPS, x_end, y_end + 14.0 * k) for k in range(1, 8)]
+    verdict = classify(track_from(pts + hover + after), CFG, 1, 720)
+    assert not verdict.falling
+    assert verdict.reason == "pause"
+
+
+def test_track_that_stands_still_every_other_frame_is_not_a_fall() -> None:
+    """Plateaus and jumps that fit a parabola on average (a staircase of stray blobs) are not a fall."""
+    pts = fall(15, 3.0)
+    stairs = [(t, x, pts[k - k % 2][2]) for k, (t, x, _) in enumerate(pts)]
+    assert classify(track_from(pts), CFG, 1, 720).falling
+    verdict = classify(track_from(stairs), CFG, 1, 720)
+    assert not verdict.falling
+    assert verdict.reason == "stalls"
+
+
+def test_toss_that_hovers_at_its_apex_is_still_a_fall() -> None:
+    """Thrown upwards first: near the top of the toss it hangs for a few frames, which a release allows."""
+    h0 = (14 - 1) * 3.0 + 1.5
+    pts = [(k / FPS, 640.0, CAM.row_of_height(h0 + 1.5 * k / FPS - 0.5 * G * (k / FPS) ** 2)) for k in range(50)]
+    pts = [p for p in pts if p[2] < 720]
+    verdict = classify(track_from(pts), CFG, 1, 720)
+    assert verdict.falling, verdict.reason
+    assert verdict.floor == 14
