@@ -17,26 +17,7 @@ from alerts.service import AlertsService
 from estatewatch.config import Settings
 from ingest.mqtt import BoundedPublisher, Message, Subscriber
 from store.db import connect
-
-
-def _wait(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{getattr(predicate, '__name__', predicate)} not met in {timeout} s")
-
-
-def _wait_subscribed(publisher: BoundedPublisher, db_url: str, site: str) -> None:
-    """``wait_connected`` is set before the broker confirms the subscriptions: probe until the service hears us."""
-
-    def heard() -> bool:
-        publisher.publish(f"estate/{site}/device/probe/status", b"online")
-        with connect(db_url) as conn:
-            return conn.execute("SELECT 1 AS hit FROM sensor_rule_state WHERE device_id = 'probe'").fetchone() \
-                is not None
-    _wait(heard)
+from tests.helpers import wait_until
 
 
 def _alerts(db_url: str, site: str) -> list[dict[str, Any]]:
@@ -66,8 +47,7 @@ def test_restart_mid_stretch_raises_on_time_and_publishes_lifecycle(settings: Se
     first = AlertsService(settings, tick_s=0.2, config=config)
     first.start()
     try:
-        assert first.wait_connected()
-        _wait_subscribed(publisher, db_url, site)
+        assert first.wait_connected()  # subscriptions acknowledged: nothing published from here is missed
         publisher.publish(f"estate/{site}/access/north/event", json.dumps(
             {"ts": home_since.isoformat(), "person": "r1", "direction": "in", "method": "face"}))
         publisher.publish(f"estate/{site}/unit/A-1201/motion", json.dumps(
@@ -78,7 +58,7 @@ def test_restart_mid_stretch_raises_on_time_and_publishes_lifecycle(settings: Se
             with connect(db_url) as conn:
                 row = conn.execute("SELECT next_due_at FROM resident_state WHERE resident_id = 'r1'").fetchone()
                 return row is not None and row["next_due_at"] is not None
-        _wait(stored)
+        wait_until(stored)
     finally:
         first.stop()  # dies before the due time; nothing about r1 is kept in memory
     assert _alerts(db_url, site) == []
@@ -86,19 +66,19 @@ def test_restart_mid_stretch_raises_on_time_and_publishes_lifecycle(settings: Se
     second = AlertsService(settings, tick_s=0.2, config=config)
     second.start()
     try:
-        _wait(lambda: len(_alerts(db_url, site)) == 1)
+        wait_until(lambda: len(_alerts(db_url, site)) == 1)
         alert = _alerts(db_url, site)[0]
         assert alert["type"] == "elderly_not_out"
         assert alert["subject"]["resident"] == "r1"
         raised = datetime.fromisoformat(alert["created_at"])
         assert raised - (home_since + timedelta(hours=24)) < timedelta(seconds=15)
         assert alert["details"]["home_since"] == home_since.isoformat()
-        _wait(got.is_set)
+        wait_until(got.is_set)
         assert received[0]["kind"] == "new"
         assert received[0]["alert"]["id"] == alert["id"]
         # a last will from a device raises device_offline at once
         publisher.publish(f"estate/{site}/device/gate-7/status", b"offline", qos=1)
-        _wait(lambda: any(a["type"] == "device_offline" for a in _alerts(db_url, site)))
+        wait_until(lambda: any(a["type"] == "device_offline" for a in _alerts(db_url, site)))
     finally:
         second.stop()
         publisher.close()
