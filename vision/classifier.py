@@ -13,6 +13,7 @@ import numpy as np
 
 from vision.camera_config import CameraConfig
 from vision.floors import height_to_floor, height_to_row, row_to_height, x_to_column
+from vision.track_shape import falling_span, follow, roughness
 from vision.tracker import Track
 
 G = 9.81
@@ -22,7 +23,7 @@ G = 9.81
 class ClassifierParams:
     min_points: int = 8
     min_fill: float = 0.7  # detections per frame spanned: rain and noise make sparse, jumpy tracks
-    min_lower_half: int = 4  # detections in the lower half of the descent
+    min_lower_half: int = 3  # detections in the lower half of the descent
     min_score: float = 0.78  # below this, short and ragged tracks (chains of rain streaks) that pass the physics
     release_fit_points: int = 12  # early points used to extrapolate back to the release (drag still negligible)
     min_monotonic: float = 0.85  # share of steps that do not go up by more than a pixel
@@ -35,6 +36,8 @@ class ClassifierParams:
     min_span_uncal: float = 0.06  # share of the image height crossed, without calibration
     max_release_lookback_s: float = 3.0  # a fall first seen late (dark object on dark windows) is traced back
     max_stall_share: float = 0.2  # of the steps where the fit predicts a clear drop, share where the track stood still
+    max_roughness_px: float = 6.0  # processing px: 90th percentile of each row's miss from its neighbours' parabola
+    max_stray_px: float = 10.0  # processing px (x sqrt of a gap in frames): further from the curve, a point is stray
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Verdict:
     origin: tuple[float, float] = (0.0, 0.0)  # full-resolution px
     floor: int | None = None
     column: int | None = None
-    span: tuple[int, int] = (0, 0)  # [start, end) of the track's points the verdict is about (the falling part)
+    points: tuple[int, ...] = ()  # indices of the track's points the verdict is about (the fall, strays left out)
 
 
 def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
@@ -55,21 +58,30 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
     n = len(track)
     if n < p.min_points:
         return Verdict(False, "short")
-    a, b = falling_span(np.asarray(track.ys), 3.0)
+    frames = np.asarray(track.frames)
+    xs, ys = np.asarray(track.xs), np.asarray(track.ys)
+    a, b = falling_span(ys, 3.0)
     if b - a < p.min_points:
         return Verdict(False, "not_descending")
-    if (b - a) / (track.frames[b - 1] - track.frames[a] + 1) < p.min_fill:
+    idx = np.arange(a, b)
+    # the tracker may have taken a stray blob here and there, or run on after the object (landed, hidden) onto
+    # others; follow the object's own curve, unless that leaves too little (a track that began on something else)
+    kept = idx[follow(frames[a:b], xs[a:b], ys[a:b], p.max_stray_px)]
+    if len(kept) >= p.min_points:
+        idx = kept
+    if len(idx) / (frames[idx[-1]] - frames[idx[0]] + 1) < p.min_fill:
         return Verdict(False, "sparse")
-    t = np.asarray(track.times[a:b]) - track.times[a]
-    x = np.asarray(track.xs[a:b]) * scale
-    y = np.asarray(track.ys[a:b]) * scale
+    times = np.asarray(track.times)
+    t = times[idx] - times[idx[0]]
+    x = xs[idx] * scale
+    y = ys[idx] * scale
+    descent = float(y[-1] - y[0])
+    if descent <= 0:
+        return Verdict(False, "not_descending")
     still = int(np.flatnonzero(np.abs(y - y[0]) <= 3.0 * scale)[-1]) + 1  # points before it leaves its start
     if still >= 4 and len(y) - still < p.min_points:
         return Verdict(False, "mostly_static")  # a lit window or a ghost whose track took a few stray blobs
     dy = np.diff(y)
-    descent = float(y[-1] - y[0])
-    if descent <= 0:
-        return Verdict(False, "not_descending")
     if int(np.count_nonzero(y >= y[0] + descent / 2)) < p.min_lower_half:
         # the lower half of a real fall is seen frame after frame; a still track that grabbed a stray blob or two
         # on its way out (a tree top, a lit window) jumps down it in one or two steps
@@ -88,33 +100,19 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
         return Verdict(False, "wobble")
     if cfg.calibrated:
         head = _unrelated_head(t, row_to_height(cfg, y), 3.0 * scale * _m_per_px(cfg, float(y[0])))
-        if head and b - a - head >= p.min_points:
-            a += head
+        if head and len(idx) - head >= p.min_points:
+            idx = idx[head:]
             t, x, y = t[head:] - t[head], x[head:], y[head:]
         verdict = _calibrated(cfg, t, x, y, monotonic, lateral, scale, p)
     else:
         verdict = _uncalibrated(cfg, t, x, y, image_height, monotonic, lateral, p)
     if verdict.falling and verdict.score < p.min_score:
         return Verdict(False, "low_score")
-    return replace(verdict, span=(a, b))
-
-
-def falling_span(y: np.ndarray, tolerance: float) -> tuple[int, int]:
-    """[start, end) of the part of a track that descends most: a track is cut wherever it climbs more than
-    ``tolerance`` px above its lowest point so far. Before the fall a track may have followed something else; after
-    it, the track takes over other blobs once the object has landed or vanished."""
-    best, best_descent = (0, 0), -np.inf
-    start, low = 0, y[0]
-    for i in range(1, len(y) + 1):
-        if i == len(y) or y[i] < low - tolerance:
-            descent = float(y[i - 1] - y[start])
-            if i - start >= 2 and descent > best_descent:
-                best, best_descent = (start, i), descent
-            if i < len(y):
-                start, low = i, y[i]
-        else:
-            low = max(low, y[i])
-    return best
+    if verdict.falling and roughness(t, y / scale) > p.max_roughness_px:
+        # an object's path is smooth from frame to frame even where drag bends it; a chain of rain streaks or of
+        # blobs from different things lurches back and forth around any curve through it
+        return Verdict(False, "rough")
+    return replace(verdict, points=tuple(idx.tolist()))
 
 
 def _pauses(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarray, tol: float, min_accel: float) -> bool:

@@ -10,8 +10,9 @@ from typing import Any
 
 from vision.blobs import extract
 from vision.camera_config import CameraConfig
-from vision.classifier import ClassifierParams, classify
+from vision.classifier import ClassifierParams, Verdict, classify
 from vision.decode import GrayFrame
+from vision.fragments import FragmentJoiner
 from vision.motion import MotionModel, MotionParams, mask_image
 from vision.tracker import Track, Tracker
 
@@ -53,6 +54,7 @@ class DetectorStats:
     global_changes: int = 0
     resolution_changes: int = 0
     tracks_ended: int = 0
+    joined: int = 0  # falls found by joining pieces of track
     rejected: dict[str, int] = field(default_factory=dict)
 
 
@@ -70,6 +72,7 @@ class Detector:
         self.scale = 1
         self.full_height = 0
         self._recent: list[LitteringEvent] = []
+        self.fragments = FragmentJoiner()
 
     def feed(self, gray: GrayFrame, frame: int, t: float, scale: int = 1) -> list[LitteringEvent]:
         """Process one frame decoded at 1/``scale`` of full resolution; returns the events that completed now."""
@@ -79,6 +82,7 @@ class Detector:
             self.stats.resolution_changes += 1
             events = self.finish()
             self.motion = MotionModel(self.motion_params)
+            self.fragments = FragmentJoiner()  # pieces in the old pixel grid
         if self.motion.shape is None:
             self.scale = scale
             self.full_height = gray.shape[0] * scale
@@ -99,32 +103,53 @@ class Detector:
         return self._judge(self.tracker.flush())
 
     def _judge(self, tracks: list[Track]) -> list[LitteringEvent]:
-        events = []
+        events: list[LitteringEvent] = []
         for tr in tracks:
             self.stats.tracks_ended += 1
-            if len(tr) < self.classifier_params.min_points:
+            verdict = self._classify(tr)
+            if verdict is not None and verdict.falling:
+                self._report(tr, verdict, events)
                 continue
-            verdict = classify(tr, self.cfg, self.scale, self.full_height, self.classifier_params)
-            if not verdict.falling:
+            if verdict is not None:
                 self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1
+            if len(tr) < 3:
                 continue
-            s, (a, b) = self.scale, verdict.span
-            ev = LitteringEvent(
-                camera=self.cfg.id,
-                frame_start=tr.frames[a],
-                frame_end=tr.frames[b - 1],
-                t_start=tr.times[a],
-                t_end=tr.times[b - 1],
-                origin=verdict.origin,
-                floor=verdict.floor,
-                score=verdict.score,
-                track=[(f, x * s, y * s) for f, x, y in zip(tr.frames[a:b], tr.xs[a:b], tr.ys[a:b], strict=True)],
-                window_column=verdict.column,
-            )
-            if not self._duplicate(ev):
-                events.append(ev)
-                self._recent = [*self._recent[-7:], ev]
+            joins = self.fragments.joins(tr)
+            for piece, whole in joins:
+                verdict = self._classify(whole)
+                if verdict is not None and verdict.falling:
+                    self.stats.joined += 1
+                    self.fragments.drop(piece)
+                    self._report(whole, verdict, events)
+                    break
+            else:
+                self.fragments.keep(tr)
+                for _, whole in joins:
+                    self.fragments.keep(whole)  # a third piece may yet follow
         return events
+
+    def _classify(self, tr: Track) -> Verdict | None:
+        if len(tr) < self.classifier_params.min_points:
+            return None
+        return classify(tr, self.cfg, self.scale, self.full_height, self.classifier_params)
+
+    def _report(self, tr: Track, verdict: Verdict, events: list[LitteringEvent]) -> None:
+        s, pts = self.scale, verdict.points
+        ev = LitteringEvent(
+            camera=self.cfg.id,
+            frame_start=tr.frames[pts[0]],
+            frame_end=tr.frames[pts[-1]],
+            t_start=tr.times[pts[0]],
+            t_end=tr.times[pts[-1]],
+            origin=verdict.origin,
+            floor=verdict.floor,
+            score=verdict.score,
+            track=[(tr.frames[i], tr.xs[i] * s, tr.ys[i] * s) for i in pts],
+            window_column=verdict.column,
+        )
+        if not self._duplicate(ev):
+            events.append(ev)
+            self._recent = [*self._recent[-7:], ev]
 
     def _duplicate(self, ev: LitteringEvent) -> bool:
         """A fall split into two tracks (a gap, an exposure jump) is reported once, by whichever part ended first:
@@ -134,7 +159,10 @@ class Detector:
             first, second = (old, ev) if old.t_start <= ev.t_start else (ev, old)
             if second.t_start > first.t_end + 1.0:
                 continue
-            (_, x1, y1), (_, x2, y2) = first.track[-1], second.track[0]
+            # the end of the first part by its last three points: its very last blob may be a stray
+            end = sorted(first.track[-3:], key=lambda p: p[1])
+            x1, y1 = end[len(end) // 2][1], max(p[2] for p in end)
+            _, x2, y2 = second.track[0]
             if abs(x1 - x2) < tol and y2 >= y1 - 20 - tol:
                 return True
         return False

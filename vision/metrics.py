@@ -13,5 +13,7 @@ SILENT = Gauge("ew_camera_silent", "1 while the camera has sent nothing for long
                ["camera"])
 SILENCES = Counter("ew_camera_silences_total", "Times a camera went silent", ["camera"])
 LITTERING_EVENTS = Counter("ew_littering_events_total", "Littering events detected", ["camera"])
+TRACKS_REJECTED = Counter("ew_tracks_rejected_total", "Tracks of 8 or more detections judged not to be a fall, by the "
+                          "classifier's reason", ["camera", "reason"])
 EVIDENCE_FAILURES = Counter("ew_evidence_failures_total", "Evidence that could not be written", ["camera"])
 WORKER_RESTARTS = Counter("ew_vision_worker_restarts_total", "Vision worker processes restarted after dying")

@@ -200,6 +200,9 @@ class VisionService:
                 log.info("littering on camera %s: event %s, floor %s", camera, item[2], item[3])
             elif kind == "evidence_failed":
                 m.EVIDENCE_FAILURES.labels(camera).inc()
+            elif kind == "tracks_rejected":
+                for reason, n in item[2].items():
+                    m.TRACKS_REJECTED.labels(camera, reason).inc(n)
 
     def _health_loop(self) -> None:
         last_db = 0.0

@@ -72,6 +72,7 @@ class CameraState:
     last_wall: float = field(default_factory=time.monotonic)
     pending: list[PendingEvidence] = field(default_factory=list)
     idle: bool = False
+    rejected_reported: dict[str, int] = field(default_factory=dict)  # detector's rejected tracks, as last reported
 
     @property
     def fps(self) -> float:
@@ -121,17 +122,23 @@ class Worker:
         self._flush_evidence(st, index)
         self._ok[camera] = self._ok.get(camera, 0) + 1
         if time.monotonic() - self._ok_sent > 0.5:
-            self.report_ok()
+            self.report_counts()
 
-    def report_ok(self) -> None:
+    def report_counts(self) -> None:
         for camera, n in self._ok.items():
             self.outbox.put(("ok", camera, n))
         self._ok.clear()
+        for camera, st in self.cams.items():
+            now = st.detector.stats.rejected
+            new = {r: n - st.rejected_reported.get(r, 0) for r, n in now.items() if n != st.rejected_reported.get(r, 0)}
+            if new:
+                self.outbox.put(("tracks_rejected", camera, new))
+                st.rejected_reported = dict(now)
         self._ok_sent = time.monotonic()
 
     def on_idle(self) -> None:
         """Cameras silent for a while: judge their open tracks and write evidence with the frames there are."""
-        self.report_ok()
+        self.report_counts()
         now = time.monotonic()
         for st in self.cams.values():
             if not st.idle and now - st.last_wall > min(3.0, self.conf.silent_after_s):
@@ -219,7 +226,7 @@ class Worker:
                 self._conn = None
 
     def close(self) -> None:
-        self.report_ok()
+        self.report_counts()
         for st in self.cams.values():
             for ev in st.detector.finish():
                 self._on_event(st, ev)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from simulators.camera.geometry import FacadeCamera
 from tests.vision.helpers import G, track_from
 from vision.camera_config import CameraConfig
-from vision.classifier import classify
+from vision.classifier import ClassifierParams, classify
+from vision.track_shape import follow, roughness
 
 FPS = 20.0
 CAM = FacadeCamera.framing(1280, 720, distance=40.0, building_height=60.0)
 CFG = CameraConfig(id="t", fps=FPS, floor_lines=[CAM.row_of_height(3.0 * i) for i in range(21)])
 UNCAL = CameraConfig(id="u", fps=FPS)
+KEEP_STRAYS = ClassifierParams(max_stray_px=1e6)  # every point counts: tests one later rule on its own
 
 
 def fall(floor: int, seconds: float, x: float = 640.0, delay_frames: int = 0, accel: float = G):
@@ -90,7 +93,9 @@ def test_still_track_that_grabs_stray_blobs_is_not_a_fall() -> None:
     """A tree top or a lit window tracked for a while, then two unrelated blobs further down."""
     still = [(k / FPS, 500.0, 300.0 + 0.25 * k) for k in range(30)]  # creeping, as a fading blob does
     tail = [(30 / FPS, 503.0, 340.0), (31 / FPS, 505.0, 420.0)]
-    verdict = classify(track_from(still + tail), CFG, 1, 720)
+    tr = track_from(still + tail)
+    assert classify(tr, CFG, 1, 720).reason == "too_few_floors"  # the stray blobs are left out: no descent left
+    verdict = classify(tr, CFG, 1, 720, KEEP_STRAYS)
     assert not verdict.falling
     assert verdict.reason == "jump"
 
@@ -102,7 +107,9 @@ def test_hover_midway_then_drop_is_not_a_fall() -> None:
     hover = [(t_end + k / FPS, x_end, y_end + 0.5 * math.sin(k)) for k in range(1, 21)]
     t0 = hover[-1][0]
     after = [(t0 + k / FPS, x_end, y_end + 14.0 * k) for k in range(1, 8)]
-    verdict = classify(track_from(pts + hover + after), CFG, 1, 720)
+    tr = track_from(pts + hover + after)
+    assert not classify(tr, CFG, 1, 720).falling
+    verdict = classify(tr, CFG, 1, 720, KEEP_STRAYS)
     assert not verdict.falling
     assert verdict.reason == "pause"
 
@@ -125,3 +132,48 @@ def test_toss_that_hovers_at_its_apex_is_still_a_fall() -> None:
     verdict = classify(track_from(pts), CFG, 1, 720)
     assert verdict.falling, verdict.reason
     assert verdict.floor == 14
+
+
+def test_roughness_measures_jitter_not_the_bend_of_a_fall() -> None:
+    """A drag-bent fall is smooth frame to frame; the same path with a few centroids knocked aside is not."""
+    t = np.arange(40) / FPS
+    y = 100.0 + 0.5 * 0.6 * 300.0 * t**2 - 40.0 * t**3  # accelerating, then bending off as drag builds
+    assert roughness(t, y) < 0.05
+    knocked = y.copy()
+    knocked[5::6] += 12.0
+    assert roughness(t, knocked) > 6.0
+    assert roughness(t[:4], y[:4]) == 0.0  # too short to judge
+
+
+def test_chain_of_blobs_that_lurches_around_a_fall_is_not_a_fall() -> None:
+    """Rain streaks taken up one after another by a track: on average a fall, frame to frame a lurch."""
+    pts = fall(16, 3.0)
+    offset = (0.0, 0.0, 9.0)  # every third blob is a streak further down the path
+    lurch = [(t, x, y + offset[k % 3]) for k, (t, x, y) in enumerate(pts)]
+    for cfg in (CFG, UNCAL):
+        assert classify(track_from(pts), cfg, 1, 720).falling
+        verdict = classify(track_from(lurch), cfg, 1, 720)
+        assert not verdict.falling
+        assert verdict.reason == "rough"
+
+
+def test_stray_blobs_and_a_run_on_tail_are_left_out_of_the_fall() -> None:
+    """The tracker took a rain streak beside the object once, and after the object landed ran on onto other blobs:
+    the event is about the object's own points only."""
+    pts = fall(16, 3.0)[:45]
+    n = len(pts)
+    stray = [(t, x + 25.0, y) if k == 30 else (t, x, y) for k, (t, x, y) in enumerate(pts)]
+    t_end, x_end, y_end = stray[-1]
+    run_on = [(t_end + k / FPS, x_end + 30.0 * k, y_end + 20.0 * k) for k in range(1, 5)]
+    verdict = classify(track_from(stray + run_on), CFG, 1, 720)
+    assert verdict.falling, verdict.reason
+    assert verdict.floor == 16
+    assert verdict.points == tuple(k for k in range(n) if k != 30)
+    assert not classify(track_from(stray + run_on), CFG, 1, 720, KEEP_STRAYS).falling
+
+
+def test_follow_keeps_every_point_of_a_clean_fall() -> None:
+    t = np.arange(40) / FPS
+    frames = np.arange(40)
+    y = 100.0 + 0.5 * 300.0 * t**2
+    assert follow(frames, np.full(40, 320.0), y, 10.0).tolist() == list(range(40))

@@ -69,3 +69,35 @@ def test_bad_frames_resolution_change_and_silence_are_counted(settings: Settings
     finally:
         pub.close(flush_timeout=5)
         service.stop()
+
+
+def test_tracks_judged_not_falling_are_counted_by_reason(settings: Settings) -> None:
+    """A bird crossing the picture level is tracked and rejected; operators see why in the metrics."""
+    settings = settings.model_copy(update={"vision_workers": 1})
+    cam = "bird-cam"
+    topic = f"estate/{settings.site}/camera/{cam}/frame"
+    rng = np.random.default_rng(4)
+    frames = []
+    for i in range(45):
+        img = np.clip(128 + rng.normal(0, 2, (240, 320, 3)), 0, 255).astype(np.uint8)
+        if 5 <= i < 30:
+            img[100:104, 20 + 8 * (i - 5):24 + 8 * (i - 5)] = 30
+        frames.append(jpeg(img))
+    service = VisionService(settings, silent_after_s=1.5)
+    service.start()
+    pub = BoundedPublisher(settings.mqtt).start()
+    try:
+        assert service.wait_connected(10)
+        for data in frames:
+            pub.publish(topic, data, qos=1)
+        assert pub.flush(10)
+
+        def rejected() -> float:
+            return REGISTRY.get_sample_value("ew_tracks_rejected_total",
+                                             {"camera": cam, "reason": "not_descending"}) or 0.0
+
+        assert wait_for(lambda: rejected() == 1.0, timeout=20)
+        assert (REGISTRY.get_sample_value("ew_littering_events_total", {"camera": cam}) or 0.0) == 0.0
+    finally:
+        pub.close(flush_timeout=5)
+        service.stop()

@@ -1,0 +1,91 @@
+"""A fall the tracker lost for a moment is judged as one track again."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.vision.helpers import G, linear_floor_lines, track_from
+from vision.camera_config import CameraConfig
+from vision.classifier import classify
+from vision.detector import Detector
+from vision.fragments import FragmentJoiner
+from vision.tracker import Track
+
+FPS = 20.0
+PX_PER_M = 5.0  # 15 px per 3 m floor
+CFG = CameraConfig(id="frag", fps=FPS, floor_lines=linear_floor_lines(350.0, 15.0, 22))
+RELEASE_ROW = 350.0 - 17.5 * 15.0  # the middle of floor 18
+
+
+def row_at(k: int) -> float:
+    t = k / FPS
+    return RELEASE_ROW + PX_PER_M * 0.5 * G * t * t
+
+
+def piece(frames: range, x: float = 320.0) -> Track:
+    pts = [(k / FPS, x, row_at(k)) for k in frames]
+    return track_from(pts, start=frames.start)
+
+
+def test_two_pieces_that_each_fail_pass_joined() -> None:
+    first, second = piece(range(20)), piece(range(28, 35))  # hidden for 8 frames, then 7 more detections
+    assert not classify(first, CFG, 1, 360).falling  # not two floors yet
+    assert len(second) < 8  # too short to judge alone
+    joiner = FragmentJoiner()
+    joiner.keep(first)
+    (found_piece, whole), = joiner.joins(second)
+    assert found_piece is first
+    assert whole.frames == first.frames + second.frames
+    verdict = classify(whole, CFG, 1, 360)
+    assert verdict.falling, verdict.reason
+    assert verdict.floor == 18
+
+
+def test_pieces_that_do_not_line_up_are_not_joined() -> None:
+    joiner = FragmentJoiner()
+    joiner.keep(piece(range(20)))
+    assert joiner.joins(piece(range(40, 48))) == []  # too long a gap
+    assert joiner.joins(piece(range(28, 35), x=420.0)) == []  # far off to the side
+    above = track_from([(k / FPS, 320.0, RELEASE_ROW - 20.0 + k) for k in range(28, 36)], start=28)
+    assert joiner.joins(above) == []  # starts higher up than the first piece ended
+    joiner.keep(track_from([(k / FPS, 100.0, 200.0 - k) for k in range(5)]))  # went up: not kept
+    assert len(joiner.pieces) == 1
+
+
+def test_detector_reports_a_fall_hidden_for_longer_than_a_track_survives() -> None:
+    """A dark object drops, vanishes for 8 frames (dark windows), shows for 7 more and lands on a podium roof."""
+    rng = np.random.default_rng(3)
+    base = np.full((360, 640), 128, np.uint8)
+    det = Detector(CFG)
+    events = []
+    for i in range(60):
+        img = np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
+        k = i - 10  # released at frame 10
+        if 0 <= k < 35 and not 20 <= k < 28:
+            r = round(row_at(k))
+            img[r - 2:r + 2, 318:322] = 30
+        events += det.feed(img, i, i / FPS)
+    events += det.finish()
+    assert len(events) == 1
+    assert det.stats.joined == 1
+    ev = events[0]
+    assert ev.floor == 18
+    assert ev.frame_start <= 12
+    assert ev.frame_end >= 42
+
+
+def test_second_part_of_a_split_fall_is_not_reported_again_even_after_a_stray_last_blob() -> None:
+    """The first part's very last blob was a stray beside the path; the second part still continues the fall."""
+    from vision.detector import LitteringEvent
+
+    det = Detector(CFG)
+    det.full_height = 1080
+    path = [(k, 880.0 - 0.5 * k, 160.0 + 0.1 * k * k) for k in range(36, 78)]
+    first = LitteringEvent("frag", 36, 78, 1.8, 3.9, (896.0, 160.0), 21, 0.9, [*path, (78, 904.0, 464.0)])
+    det._recent = [first]
+    second_path = [(k, 880.0 - 0.5 * k, 160.0 + 0.1 * k * k) for k in range(79, 100)]
+    second = LitteringEvent("frag", 79, 99, 3.95, 4.95, (859.0, 480.0), 20, 0.9, second_path)
+    assert det._duplicate(second)
+    elsewhere = LitteringEvent("frag", 79, 99, 3.95, 4.95, (300.0, 480.0), 20, 0.9,
+                               [(f, x - 500.0, y) for f, x, y in second_path])
+    assert not det._duplicate(elsewhere)

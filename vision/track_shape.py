@@ -1,0 +1,101 @@
+"""The shape of a track in the image: where it descends, how smooth it is, which points belong to one object.
+
+Pure array functions on processing-pixel coordinates, shared by the classifier's checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def falling_span(y: np.ndarray, tolerance: float) -> tuple[int, int]:
+    """[start, end) of the part of a track that descends most: a track is cut wherever it climbs more than
+    ``tolerance`` px above its lowest point so far. Before the fall a track may have followed something else; after
+    it, the track takes over other blobs once the object has landed or vanished."""
+    best, best_descent = (0, 0), -np.inf
+    start, low = 0, y[0]
+    for i in range(1, len(y) + 1):
+        if i == len(y) or y[i] < low - tolerance:
+            descent = float(y[i - 1] - y[start])
+            if i - start >= 2 and descent > best_descent:
+                best, best_descent = (start, i), descent
+            if i < len(y):
+                start, low = i, y[i]
+        else:
+            low = max(low, y[i])
+    return best
+
+
+def roughness(t: np.ndarray, v: np.ndarray, half: int = 4) -> float:
+    """90th percentile of how far each point lies from the parabola through its neighbours (up to ``half`` on
+    each side, itself left out), in the units of ``v``; 0 for tracks too short to judge.
+
+    Local fits follow a drag-bent fall that one global parabola would not, so this measures jitter, not shape.
+    """
+    n = len(t)
+    offsets = np.arange(-half, half + 1)
+    idx = np.arange(n)[:, None] + offsets[None, :]
+    w = ((idx >= 0) & (idx < n) & (offsets != 0)[None, :]).astype(np.float64)
+    usable = w.sum(axis=1) >= 5
+    if not usable.any():
+        return 0.0
+    idx = np.clip(idx, 0, n - 1)[usable]
+    dt = t[idx] - t[usable][:, None]  # centred on each point, so the fit's constant term is the prediction there
+    basis = np.stack([np.ones_like(dt), dt, dt * dt], axis=2)
+    predicted = _solve(w[usable], basis, v[idx])
+    return float(np.percentile(np.abs(v[usable] - predicted), 90))
+
+
+def _solve(w: np.ndarray, basis: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Constant terms of a batch of weighted least-squares fits: ``basis`` (B, K, D), weights and values (B, K).
+    Normal equations of size D x D, solved all at once."""
+    normal = np.einsum("bk,bki,bkj->bij", w, basis, basis)
+    rhs = np.einsum("bk,bki,bk->bi", w, basis, values)
+    return np.asarray(np.linalg.solve(normal, rhs[..., None])[:, 0, 0], dtype=np.float64)
+
+
+def follow(frames: np.ndarray, x: np.ndarray, y: np.ndarray, stray_px: float, history: int = 8) -> np.ndarray:
+    """Indices of the points that follow one smooth curve, in order.
+
+    Each point is predicted from up to ``history`` points kept before it (parabola in y, line in x); one that
+    misses by more than ``stray_px`` is a stray blob and left out, and two strays in a row end
+    the curve: the track ran on onto other things. The first five points are kept as they are. The tolerance
+    grows with the square root of the gap in frames: measured on true falls, misses across gaps grow about so.
+    """
+    n = len(frames)
+    start = min(5, n)
+    if n <= start:
+        return np.arange(n)
+    # fast path: predict every point from the points just before it, all at once; most tracks have no stray
+    offsets = np.arange(-history, 0)
+    idx = np.arange(start, n)[:, None] + offsets[None, :]
+    ok = idx >= 0
+    miss = _extrapolation_miss(frames, x, y, np.clip(idx, 0, n - 1), ok, np.arange(start, n))
+    gap = frames[start:] - frames[start - 1:-1]
+    if np.all(miss <= stray_px * np.sqrt(gap)):
+        return np.arange(n)
+    keep = list(range(start))
+    strays = 0
+    for i in range(start, n):
+        hist = np.asarray(keep[-history:])
+        m = _extrapolation_miss(frames, x, y, hist[None, :], np.ones((1, len(hist)), bool), np.array([i]))[0]
+        if m <= stray_px * np.sqrt(frames[i] - frames[keep[-1]]):
+            keep.append(i)
+            strays = 0
+        else:
+            strays += 1
+            if strays == 2:
+                break
+    return np.asarray(keep)
+
+
+def _extrapolation_miss(frames: np.ndarray, x: np.ndarray, y: np.ndarray, hist: np.ndarray, ok: np.ndarray,
+                        target: np.ndarray) -> np.ndarray:
+    """Distance of each target point from the curve through its history points (rows of ``hist``, ``ok`` marks
+    real ones), as a batch of weighted least-squares fits centred on the target."""
+    dt = (frames[hist] - frames[target][:, None]).astype(np.float64)
+    w = ok.astype(np.float64)
+    basis = np.stack([np.ones_like(dt), dt, dt * dt], axis=2)
+    py = _solve(w, basis, y[hist])
+    px = _solve(w, basis[..., :2], x[hist])
+    return np.asarray(np.hypot(y[target] - py, x[target] - px), dtype=np.float64)
