@@ -13,7 +13,7 @@ import numpy as np
 
 from vision.camera_config import CameraConfig
 from vision.floors import height_to_floor, height_to_row, row_to_height, x_to_column
-from vision.track_shape import falling_span, follow, roughness
+from vision.track_shape import core_fill, falling_span, follow, roughness
 from vision.tracker import Track
 
 G = 9.81
@@ -23,6 +23,7 @@ G = 9.81
 class ClassifierParams:
     min_points: int = 8
     min_fill: float = 0.7  # detections per frame spanned: rain and noise make sparse, jumpy tracks
+    min_core_fill: float = 0.5  # ...and over the core of the descent, without a hover before or a rest after
     min_lower_half: int = 3  # detections in the lower half of the descent
     min_score: float = 0.78  # below this, short and ragged tracks (chains of rain streaks) that pass the physics
     release_fit_points: int = 12  # early points used to extrapolate back to the release (drag still negligible)
@@ -36,6 +37,7 @@ class ClassifierParams:
     min_span_uncal: float = 0.06  # share of the image height crossed, without calibration
     max_release_lookback_s: float = 3.0  # a fall first seen late (dark object on dark windows) is traced back
     max_stall_share: float = 0.2  # of the steps where the fit predicts a clear drop, share where the track stood still
+    max_push_mps: float = 1.0  # downward speed an object may have when it leaves a hover (a hand's push)
     max_roughness_px: float = 6.0  # processing px: 90th percentile of each row's miss from its neighbours' parabola
     max_stray_px: float = 10.0  # processing px (x sqrt of a gap in frames): further from the curve, a point is stray
 
@@ -78,6 +80,8 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
     descent = float(y[-1] - y[0])
     if descent <= 0:
         return Verdict(False, "not_descending")
+    if core_fill(frames[idx], y) < p.min_core_fill:
+        return Verdict(False, "sparse")
     still = int(np.flatnonzero(np.abs(y - y[0]) <= 3.0 * scale)[-1]) + 1  # points before it leaves its start
     if still >= 4 and len(y) - still < p.min_points:
         return Verdict(False, "mostly_static")  # a lit window or a ghost whose track took a few stray blobs
@@ -135,6 +139,30 @@ def _pauses(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarray, tol:
         v = np.sqrt(2.0 * min_accel * max(0.0, top - float(h[s])))
         need_m = v * dur + 0.5 * min_accel * dur * dur
         if need_m > 2.0 * tol * _m_per_px(cfg, float(y[s])):
+            return True
+    return False
+
+
+def _drops_too_fast(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarray, tol: float,
+                    max_accel: float, max_push_mps: float) -> bool:
+    """Whether the track, after hovering within ``tol`` px, drops faster than an object leaving that hover can.
+
+    Staying within tol_m metres for T seconds, an object ends the hover at 2 tol_m / T m/s at most (plus a hand's
+    push); from there it gains at most v t + max_accel t^2 / 2 of drop in t seconds. A tree top or a window whose
+    track jumps onto blobs further down drops metres in a few frames. Two points must break the bound, so one
+    noisy detection does not.
+    """
+    for s in range(len(y) - 3):
+        rest = y[s:]
+        span = np.maximum.accumulate(rest) - np.minimum.accumulate(rest)
+        e = s + int(np.count_nonzero(span <= tol)) - 1  # last point of the hover that starts at s
+        if e - s < 4 or e + 1 >= len(y):  # five points at least: a detection repeated once is no hover
+            continue
+        tol_m = tol * _m_per_px(cfg, float(y[e]))
+        v = max_push_mps + 2.0 * tol_m / float(t[e] - t[s])
+        dt = t[e + 1:] - t[e]
+        drop = float(np.mean(h[s:e + 1])) - h[e + 1:]  # from the hover's mean height: its last point may be noisy
+        if np.count_nonzero(drop > v * dt + 0.5 * max_accel * dt * dt + 2.0 * tol_m) >= 2:
             return True
     return False
 
@@ -224,6 +252,8 @@ def _calibrated(cfg: CameraConfig, t: np.ndarray, x: np.ndarray, y: np.ndarray,
     # centroids are good to ~1.5 processing px; both checks work in full-resolution px
     if _pauses(cfg, t, y, h, 3.0 * scale, p.min_accel_g * G):
         return Verdict(False, "pause")  # a falling object never hovers midway and then drops on
+    if _drops_too_fast(cfg, t, y, h, 3.0 * scale, p.max_accel_g * G, p.max_push_mps):
+        return Verdict(False, "too_fast")
     stalls, share = _stall_share(cfg, t, y, h, np.array([c2, c1, c0]), 1.5 * scale)
     if stalls >= 2 and share >= p.max_stall_share:
         return Verdict(False, "stalls")

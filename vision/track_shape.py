@@ -26,6 +26,18 @@ def falling_span(y: np.ndarray, tolerance: float) -> tuple[int, int]:
     return best
 
 
+def core_fill(frames: np.ndarray, y: np.ndarray, margin: float = 0.1) -> float:
+    """Detections per frame over the core of a descent: from the last point still within the top ``margin`` of the
+    drop to the first point within its bottom ``margin``. A hover before and a rest after pad a track's overall
+    fill; what must be seen frame after frame is the object on its way down."""
+    drop = float(y[-1] - y[0])
+    a = int(np.flatnonzero(y <= y[0] + margin * drop).max())
+    b = int(np.flatnonzero(y >= y[-1] - margin * drop).min())
+    if b <= a:
+        return 1.0
+    return (b - a + 1) / float(frames[b] - frames[a] + 1)
+
+
 def roughness(t: np.ndarray, v: np.ndarray, half: int = 4) -> float:
     """90th percentile of how far each point lies from the parabola through its neighbours (up to ``half`` on
     each side, itself left out), in the units of ``v``; 0 for tracks too short to judge.

@@ -11,7 +11,8 @@ from simulators.camera.geometry import FacadeCamera
 from tests.vision.helpers import G, track_from
 from vision.camera_config import CameraConfig
 from vision.classifier import ClassifierParams, classify
-from vision.track_shape import follow, roughness
+from vision.track_shape import core_fill, follow, roughness
+from vision.tracker import Track
 
 FPS = 20.0
 CAM = FacadeCamera.framing(1280, 720, distance=40.0, building_height=60.0)
@@ -177,3 +178,28 @@ def test_follow_keeps_every_point_of_a_clean_fall() -> None:
     frames = np.arange(40)
     y = 100.0 + 0.5 * 300.0 * t**2
     assert follow(frames, np.full(40, 320.0), y, 10.0).tolist() == list(range(40))
+
+
+def test_hover_then_a_drop_no_object_leaving_rest_could_make_is_not_a_fall() -> None:
+    """A false alarm from a simulated 720p distractor scene (seed 12030), in full-resolution px: a blob, a tree
+    top still for nine frames, then five metres lower within eight frames, across gaps."""
+    cfg = CameraConfig(id="sim-12030", fps=FPS, floor_lines=[
+        676.8, 627.5, 581.7, 539.2, 499.6, 462.5, 427.8, 395.3, 364.7, 335.8, 308.6, 282.9, 258.6, 235.5, 213.6,
+        192.8, 172.9, 154.1, 136.0, 118.8, 102.4, 86.6, 71.5, 57.1, 43.2])
+    track = [(400, 644, 587), (403, 649, 623), (404, 648, 625), (405, 648, 625), (406, 647, 625), (407, 647, 625),
+             (408, 647, 625), (409, 647, 625), (410, 648, 625), (411, 648, 625), (412, 652, 630), (414, 668, 652),
+             (415, 668, 649), (419, 702, 704)]
+    tr = Track(1)
+    for f, x, y in track:
+        tr.add(f, f / FPS, x / 2, y / 2, 9)
+    verdict = classify(tr, cfg, 2, 720)
+    assert not verdict.falling
+    assert verdict.reason == "too_fast"
+
+
+def test_core_fill_ignores_a_hover_before_and_a_rest_after() -> None:
+    frames = np.array([0, 1, 2, 3, 4, 5, 6, 7, 14, 21, 22, 23, 24, 25, 26, 27])
+    y = np.array([100, 100, 101, 100, 101, 100, 101, 102, 150, 200, 201, 200, 201, 200, 201, 202], dtype=float)
+    assert len(frames) / (frames[-1] - frames[0] + 1) > 0.55  # padded by the still parts
+    assert core_fill(frames, y) == pytest.approx(3 / 15)  # frames 7 to 21: three detections
+    assert core_fill(np.arange(10), np.linspace(0, 90, 10)) == 1.0
