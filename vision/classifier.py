@@ -7,6 +7,7 @@ left: monotonic descent, growing downward speed, little sideways motion.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -119,6 +120,15 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
     return replace(verdict, points=tuple(idx.tolist()))
 
 
+def _hovers(y: np.ndarray, tol: float, first: int) -> Iterator[tuple[int, int]]:
+    """(s, e) for every start s from ``first``: e is the last point of the hover that starts at s, the longest run
+    of points from s that stays within ``tol`` px (e == s when the next point already leaves)."""
+    for s in range(first, len(y) - 2):
+        rest = y[s:]
+        span = np.maximum.accumulate(rest) - np.minimum.accumulate(rest)
+        yield s, s + int(np.count_nonzero(span <= tol)) - 1
+
+
 def _pauses(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarray, tol: float, min_accel: float) -> bool:
     """Whether the track hovers within ``tol`` px for longer than a fall allows and then goes lower still.
 
@@ -127,10 +137,7 @@ def _pauses(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarray, tol:
     release (a toss's apex) needs no speed and passes; an object resting at the end has landed. A tree top or a
     lit window whose track took stray blobs across gaps hovers midway.
     """
-    for s in range(1, len(y) - 2):
-        rest = y[s:]
-        span = np.maximum.accumulate(rest) - np.minimum.accumulate(rest)
-        e = s + int(np.count_nonzero(span <= tol)) - 1  # last point of the hover that starts at s
+    for s, e in _hovers(y, tol, first=1):
         if e - s < 2 or e + 1 >= len(y) or float(y[e + 1:].max()) <= float(y[s:e + 1].max()) + tol:
             continue
         dur = float(t[e] - t[s])
@@ -152,10 +159,7 @@ def _drops_too_fast(cfg: CameraConfig, t: np.ndarray, y: np.ndarray, h: np.ndarr
     track jumps onto blobs further down drops metres in a few frames. Two points must break the bound, so one
     noisy detection does not.
     """
-    for s in range(len(y) - 3):
-        rest = y[s:]
-        span = np.maximum.accumulate(rest) - np.minimum.accumulate(rest)
-        e = s + int(np.count_nonzero(span <= tol)) - 1  # last point of the hover that starts at s
+    for s, e in _hovers(y, tol, first=0):
         if e - s < 4 or e + 1 >= len(y):  # five points at least: a detection repeated once is no hover
             continue
         tol_m = tol * _m_per_px(cfg, float(y[e]))
