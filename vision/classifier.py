@@ -63,7 +63,7 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
         return Verdict(False, "short")
     frames = np.asarray(track.frames)
     xs, ys = np.asarray(track.xs), np.asarray(track.ys)
-    a, b = falling_span(ys, 3.0)
+    a, b = falling_span(ys, 3.0, frames, p.min_fill)
     if b - a < p.min_points:
         return Verdict(False, "not_descending")
     idx = np.arange(a, b)

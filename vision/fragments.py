@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from vision.track_shape import falling_span, follow
 from vision.tracker import Track
 
 
@@ -20,6 +23,8 @@ class FragmentJoiner:
     max_lateral: float = 0.3  # |dx| / dy across the gap, as for a whole fall
     slack_px: float = 10.0  # processing px of sideways slack across the gap
     max_pieces: int = 32
+    stray_px: float = 10.0  # as the classifier's: a piece is kept without the strays its track took at the end
+    min_fill: float = 0.7
     pieces: list[Track] = field(default_factory=list)
 
     def joins(self, track: Track) -> list[tuple[Track, Track]]:
@@ -38,9 +43,15 @@ class FragmentJoiner:
         return out
 
     def keep(self, track: Track) -> None:
-        """Remember a piece that went down (it may continue in a later track)."""
-        if len(track) >= 3 and track.ys[-1] > track.ys[0]:
-            self.pieces.append(track)
+        """Remember the falling part of a track that went down (it may continue in a later track), without the
+        stray blobs the track took after the object vanished: the next piece starts where the object was."""
+        if len(track) < 3:
+            return
+        frames, ys = np.asarray(track.frames), np.asarray(track.ys)
+        a, b = falling_span(ys, 3.0, frames, self.min_fill)
+        idx = a + follow(frames[a:b], np.asarray(track.xs[a:b]), ys[a:b], self.stray_px)
+        if len(idx) >= 3 and ys[idx[-1]] > ys[idx[0]]:
+            self.pieces.append(_subset(track, idx) if len(idx) < len(track) else track)
             del self.pieces[: -self.max_pieces]
 
     def drop(self, piece: Track) -> None:
@@ -58,3 +69,10 @@ def joined(first: Track, second: Track) -> Track:
         tr.ys += part.ys
         tr.areas += part.areas
     return tr
+
+
+def _subset(track: Track, idx: np.ndarray) -> Track:
+    part = Track(track.id)
+    for i in idx.tolist():
+        part.add(track.frames[i], track.times[i], track.xs[i], track.ys[i], track.areas[i])
+    return part

@@ -8,17 +8,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def falling_span(y: np.ndarray, tolerance: float) -> tuple[int, int]:
+def falling_span(y: np.ndarray, tolerance: float, frames: np.ndarray | None = None,
+                 min_fill: float = 0.0) -> tuple[int, int]:
     """[start, end) of the part of a track that descends most: a track is cut wherever it climbs more than
     ``tolerance`` px above its lowest point so far. Before the fall a track may have followed something else; after
-    it, the track takes over other blobs once the object has landed or vanished."""
-    best, best_descent = (0, 0), -np.inf
+    it, the track takes over other blobs once the object has landed or vanished.
+
+    With ``frames``, parts seen in at least ``min_fill`` of their frames come first: a track that ran on after the
+    object can string scattered blobs into a longer but sparse descent.
+    """
+    best, best_key = (0, 0), (False, -np.inf)
     start, low = 0, y[0]
     for i in range(1, len(y) + 1):
         if i == len(y) or y[i] < low - tolerance:
             descent = float(y[i - 1] - y[start])
-            if i - start >= 2 and descent > best_descent:
-                best, best_descent = (start, i), descent
+            dense = frames is None or (i - start) / float(frames[i - 1] - frames[start] + 1) >= min_fill
+            if i - start >= 2 and (dense, descent) > best_key:
+                best, best_key = (start, i), (dense, descent)
             if i < len(y):
                 start, low = i, y[i]
         else:

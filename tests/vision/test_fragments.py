@@ -9,6 +9,7 @@ from vision.camera_config import CameraConfig
 from vision.classifier import classify
 from vision.detector import Detector
 from vision.fragments import FragmentJoiner
+from vision.track_shape import falling_span
 from vision.tracker import Track
 
 FPS = 20.0
@@ -89,3 +90,25 @@ def test_second_part_of_a_split_fall_is_not_reported_again_even_after_a_stray_la
     elsewhere = LitteringEvent("frag", 79, 99, 3.95, 4.95, (300.0, 480.0), 20, 0.9,
                                [(f, x - 500.0, y) for f, x, y in second_path])
     assert not det._duplicate(elsewhere)
+
+
+def test_a_piece_is_kept_without_the_strays_its_track_ran_on_to() -> None:
+    """The tracker kept the track alive on two blobs off the path after the object vanished; the next piece must
+    still line up with where the object was."""
+    first = piece(range(20))
+    for k, dy in ((26, 60.0), (29, 90.0)):
+        first.add(k, k / FPS, 320.0 + 40.0, row_at(k) + dy, 9)
+    joiner = FragmentJoiner()
+    joiner.keep(first)
+    (kept,) = joiner.pieces
+    assert kept.frames == list(range(20))
+    second = piece(range(28, 35))
+    ((_, whole),) = joiner.joins(second)
+    assert classify(whole, CFG, 1, 360).falling
+
+
+def test_dense_descent_is_preferred_to_a_longer_sparse_run_on() -> None:
+    frames = np.array([*range(20), 30, 34, 38, 42, 46])
+    y = np.array([100.0 + 2 * k for k in range(20)] + [10.0, 100.0, 200.0, 300.0, 400.0])
+    assert falling_span(y, 3.0) == (20, 25)  # by drop alone: the scattered run-on
+    assert falling_span(y, 3.0, frames, 0.7) == (0, 20)
