@@ -39,7 +39,7 @@ class ClassifierParams:
     max_release_lookback_s: float = 3.0  # a fall first seen late (dark object on dark windows) is traced back
     max_stall_share: float = 0.2  # of the steps where the fit predicts a clear drop, share where the track stood still
     max_push_mps: float = 1.0  # downward speed an object may have when it leaves a hover (a hand's push)
-    max_roughness_px: float = 6.0  # processing px: 90th percentile of each row's miss from its neighbours' parabola
+    max_roughness_px: float = 6.0  # processing px: 90th percentile of each point's miss from its neighbours' parabola
     max_stray_px: float = 10.0  # processing px (x sqrt of a gap in frames): further from the curve, a point is stray
 
 
@@ -113,9 +113,9 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
         verdict = _uncalibrated(cfg, t, x, y, image_height, monotonic, lateral, p)
     if verdict.falling and verdict.score < p.min_score:
         return Verdict(False, "low_score")
-    if verdict.falling and roughness(t, y / scale) > p.max_roughness_px:
-        # an object's path is smooth from frame to frame even where drag bends it; a chain of rain streaks or of
-        # blobs from different things lurches back and forth around any curve through it
+    if verdict.falling and max(roughness(t, x / scale), roughness(t, y / scale)) > p.max_roughness_px:
+        # an object's path is smooth from frame to frame, down and across, even where drag bends it; a chain of
+        # rain streaks or of blobs from different things lurches back and forth around any curve through it
         return Verdict(False, "rough")
     return replace(verdict, points=tuple(idx.tolist()))
 

@@ -151,11 +151,13 @@ def test_chain_of_blobs_that_lurches_around_a_fall_is_not_a_fall() -> None:
     pts = fall(16, 3.0)
     offset = (0.0, 0.0, 9.0)  # every third blob is a streak further down the path
     lurch = [(t, x, y + offset[k % 3]) for k, (t, x, y) in enumerate(pts)]
+    sideways = [(t, x + (0.0, 6.0, -6.0)[k % 3], y) for k, (t, x, y) in enumerate(pts)]  # swinging across
     for cfg in (CFG, UNCAL):
         assert classify(track_from(pts), cfg, 1, 720).falling
-        verdict = classify(track_from(lurch), cfg, 1, 720)
-        assert not verdict.falling
-        assert verdict.reason == "rough"
+        for chain in (lurch, sideways):
+            verdict = classify(track_from(chain), cfg, 1, 720)
+            assert not verdict.falling
+            assert verdict.reason == "rough"
 
 
 def test_stray_blobs_and_a_run_on_tail_are_left_out_of_the_fall() -> None:
