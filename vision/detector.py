@@ -16,6 +16,11 @@ from vision.fragments import FragmentJoiner
 from vision.motion import MotionModel, MotionParams, mask_image
 from vision.tracker import Track, Tracker
 
+# a track rejected for one of these may be a piece of a fall the tracker lost (too short, too few floors, gaps);
+# the others (sideways, jitter, climbing, hovering midway) are about what the thing did, not how much was seen
+PIECE_REASONS = frozenset({"too_few_floors", "low_score", "sparse", "jump", "mostly_static", "accel", "poor_fit",
+                           "short_span", "not_accelerating"})
+
 
 @dataclass(frozen=True)
 class LitteringEvent:
@@ -116,7 +121,7 @@ class Detector:
                 continue
             if verdict is not None:
                 self.stats.rejected[verdict.reason] = self.stats.rejected.get(verdict.reason, 0) + 1
-            if len(tr) < 3:
+            if len(tr) < 3 or (verdict is not None and verdict.reason not in PIECE_REASONS):
                 continue
             joins = self.fragments.joins(tr)
             for piece, whole in joins:

@@ -39,17 +39,21 @@ class FragmentJoiner:
             dy = track.ys[0] - piece.ys[-1]
             if dy < 0 or abs(track.xs[0] - piece.xs[-1]) > self.max_lateral * dy + self.slack_px:
                 continue
+            if (len(piece) + len(track)) / (track.frames[-1] - piece.frames[0] + 1) < self.min_fill:
+                continue  # the whole would be seen too rarely to pass as one fall
             out.append((piece, joined(piece, track)))
         return out
 
     def keep(self, track: Track) -> None:
         """Remember the falling part of a track that went down (it may continue in a later track), without the
         stray blobs the track took after the object vanished: the next piece starts where the object was."""
-        if len(track) < 3:
-            return
+        if len(track) < 3 or max(track.ys) - track.ys[0] <= 3.0:
+            return  # never went down: not a piece of a fall
         frames, ys = np.asarray(track.frames), np.asarray(track.ys)
         a, b = falling_span(ys, 3.0, frames, self.min_fill)
-        idx = a + follow(frames[a:b], np.asarray(track.xs[a:b]), ys[a:b], self.stray_px)
+        idx = np.arange(a, b)
+        if b - a >= 8:  # a shorter piece has had no time to run on after its object
+            idx = a + follow(frames[a:b], np.asarray(track.xs[a:b]), ys[a:b], self.stray_px)
         if len(idx) >= 3 and ys[idx[-1]] > ys[idx[0]]:
             self.pieces.append(_subset(track, idx) if len(idx) < len(track) else track)
             del self.pieces[: -self.max_pieces]

@@ -59,17 +59,26 @@ def roughness(t: np.ndarray, v: np.ndarray, half: int = 4) -> float:
         return 0.0
     idx = np.clip(idx, 0, n - 1)[usable]
     dt = t[idx] - t[usable][:, None]  # centred on each point, so the fit's constant term is the prediction there
-    basis = np.stack([np.ones_like(dt), dt, dt * dt], axis=2)
-    predicted = _solve(w[usable], basis, v[idx])
+    predicted = _fit_constant(w[usable], dt, v[idx], 2)
     return float(np.percentile(np.abs(v[usable] - predicted), 90))
 
 
-def _solve(w: np.ndarray, basis: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Constant terms of a batch of weighted least-squares fits: ``basis`` (B, K, D), weights and values (B, K).
-    Normal equations of size D x D, solved all at once."""
-    normal = np.einsum("bk,bki,bkj->bij", w, basis, basis)
-    rhs = np.einsum("bk,bki,bk->bi", w, basis, values)
-    return np.asarray(np.linalg.solve(normal, rhs[..., None])[:, 0, 0], dtype=np.float64)
+def _fit_constant(w: np.ndarray, dt: np.ndarray, values: np.ndarray, degree: int) -> np.ndarray:
+    """Constant terms of a batch of weighted least-squares polynomial fits (degree 1 or 2) in ``dt``: weights,
+    offsets and values are (B, K). Cramer's rule on the normal equations, as whole-array sums: at these sizes a
+    batched ``linalg.solve`` costs more in calls than in arithmetic."""
+    wt = w * dt
+    s0, s1 = w.sum(axis=1), wt.sum(axis=1)
+    s2 = (wt * dt).sum(axis=1)
+    r0, r1 = (w * values).sum(axis=1), (wt * values).sum(axis=1)
+    if degree == 1:
+        return np.asarray((r0 * s2 - r1 * s1) / (s0 * s2 - s1 * s1), dtype=np.float64)
+    wt2 = wt * dt
+    s3, s4 = (wt2 * dt).sum(axis=1), (wt2 * dt * dt).sum(axis=1)
+    r2 = (wt2 * values).sum(axis=1)
+    det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2)
+    num = r0 * (s2 * s4 - s3 * s3) - s1 * (r1 * s4 - s3 * r2) + s2 * (r1 * s3 - s2 * r2)
+    return np.asarray(num / det, dtype=np.float64)
 
 
 def follow(frames: np.ndarray, x: np.ndarray, y: np.ndarray, stray_px: float, history: int = 8) -> np.ndarray:
@@ -82,29 +91,33 @@ def follow(frames: np.ndarray, x: np.ndarray, y: np.ndarray, stray_px: float, hi
     """
     n = len(frames)
     start = min(5, n)
-    if n <= start:
-        return np.arange(n)
-    # fast path: predict every point from the points just before it, all at once; most tracks have no stray
-    offsets = np.arange(-history, 0)
-    idx = np.arange(start, n)[:, None] + offsets[None, :]
-    ok = idx >= 0
-    miss = _extrapolation_miss(frames, x, y, np.clip(idx, 0, n - 1), ok, np.arange(start, n))
-    gap = frames[start:] - frames[start - 1:-1]
-    if np.all(miss <= stray_px * np.sqrt(gap)):
-        return np.arange(n)
-    keep = list(range(start))
-    strays = 0
-    for i in range(start, n):
-        hist = np.asarray(keep[-history:])
-        m = _extrapolation_miss(frames, x, y, hist[None, :], np.ones((1, len(hist)), bool), np.array([i]))[0]
-        if m <= stray_px * np.sqrt(frames[i] - frames[keep[-1]]):
-            keep.append(i)
-            strays = 0
-        else:
-            strays += 1
-            if strays == 2:
-                break
-    return np.asarray(keep)
+    kept = np.arange(n)
+    pos = start  # points from here on are still to be judged, each as if all undecided points before it stay
+    while pos < len(kept):
+        bad = _first_stray(frames, x, y, kept, pos, len(kept), stray_px, history)
+        if bad is None:
+            break
+        rest = np.delete(kept, bad)
+        if bad == len(rest):  # the last point was the stray
+            return rest
+        if _first_stray(frames, x, y, rest, bad, bad + 1, stray_px, history) is not None:
+            return kept[:bad]  # the point after the stray misses too: the curve ended before the stray
+        kept, pos = rest, bad + 1
+    return kept
+
+
+def _first_stray(frames: np.ndarray, x: np.ndarray, y: np.ndarray, kept: np.ndarray, lo: int, hi: int,
+                 stray_px: float, history: int) -> int | None:
+    """Position (in ``kept``) of the first of kept[lo:hi] that misses the curve through the up to ``history``
+    kept points before it, all judged at once; None when none does."""
+    targets = np.arange(lo, hi)
+    hist_pos = targets[:, None] + np.arange(-history, 0)[None, :]
+    hist = kept[np.clip(hist_pos, 0, None)]
+    point = kept[targets]
+    miss = _extrapolation_miss(frames, x, y, hist, hist_pos >= 0, point)
+    gap = frames[point] - frames[kept[targets - 1]]
+    bad = np.flatnonzero(miss > stray_px * np.sqrt(gap))
+    return int(targets[bad[0]]) if bad.size else None
 
 
 def _extrapolation_miss(frames: np.ndarray, x: np.ndarray, y: np.ndarray, hist: np.ndarray, ok: np.ndarray,
@@ -113,7 +126,6 @@ def _extrapolation_miss(frames: np.ndarray, x: np.ndarray, y: np.ndarray, hist: 
     real ones), as a batch of weighted least-squares fits centred on the target."""
     dt = (frames[hist] - frames[target][:, None]).astype(np.float64)
     w = ok.astype(np.float64)
-    basis = np.stack([np.ones_like(dt), dt, dt * dt], axis=2)
-    py = _solve(w, basis, y[hist])
-    px = _solve(w, basis[..., :2], x[hist])
+    py = _fit_constant(w, dt, y[hist], 2)
+    px = _fit_constant(w, dt, x[hist], 1)
     return np.asarray(np.hypot(y[target] - py, x[target] - px), dtype=np.float64)
