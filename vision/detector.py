@@ -77,7 +77,7 @@ class Detector:
         self.scale = 1
         self.full_height = 0
         self._recent: list[LitteringEvent] = []
-        self.fragments = self._new_joiner()
+        self.fragments = FragmentJoiner(classifier=self.classifier_params)
 
     def feed(self, gray: GrayFrame, frame: int, t: float, scale: int = 1) -> list[LitteringEvent]:
         """Process one frame decoded at 1/``scale`` of full resolution; returns the events that completed now."""
@@ -87,7 +87,7 @@ class Detector:
             self.stats.resolution_changes += 1
             events = self.finish()
             self.motion = MotionModel(self.motion_params)
-            self.fragments = self._new_joiner()  # pieces in the old pixel grid
+            self.fragments = FragmentJoiner(classifier=self.classifier_params)  # pieces in the old pixel grid
         if self.motion.shape is None:
             self.scale = scale
             self.full_height = gray.shape[0] * scale
@@ -102,10 +102,6 @@ class Detector:
         blobs = extract(fg, max_area=max_area)
         ended = self.tracker.step(frame, t, blobs)
         return events + self._judge(ended)
-
-    def _new_joiner(self) -> FragmentJoiner:
-        p = self.classifier_params
-        return FragmentJoiner(stray_px=p.max_stray_px, min_fill=p.min_fill)
 
     def finish(self) -> list[LitteringEvent]:
         """End of input (or silence, or a new resolution): judge every live track."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vision.classifier import ClassifierParams
 from vision.track_shape import falling_span, follow
 from vision.tracker import Track
 
@@ -23,8 +24,7 @@ class FragmentJoiner:
     max_lateral: float = 0.3  # |dx| / dy across the gap, as for a whole fall
     slack_px: float = 10.0  # processing px of sideways slack across the gap
     max_pieces: int = 32
-    stray_px: float = 10.0  # as the classifier's: a piece is kept without the strays its track took at the end
-    min_fill: float = 0.7
+    classifier: ClassifierParams = field(default_factory=ClassifierParams)  # pieces are trimmed as it trims tracks
     pieces: list[Track] = field(default_factory=list)
 
     def joins(self, track: Track) -> list[tuple[Track, Track]]:
@@ -39,7 +39,7 @@ class FragmentJoiner:
             dy = track.ys[0] - piece.ys[-1]
             if dy < 0 or abs(track.xs[0] - piece.xs[-1]) > self.max_lateral * dy + self.slack_px:
                 continue
-            if (len(piece) + len(track)) / (track.frames[-1] - piece.frames[0] + 1) < self.min_fill:
+            if (len(piece) + len(track)) / (track.frames[-1] - piece.frames[0] + 1) < self.classifier.min_fill:
                 continue  # the whole would be seen too rarely to pass as one fall
             out.append((piece, joined(piece, track)))
         return out
@@ -50,10 +50,11 @@ class FragmentJoiner:
         if len(track) < 3 or max(track.ys) - track.ys[0] <= 3.0:
             return  # never went down: not a piece of a fall
         frames, ys = np.asarray(track.frames), np.asarray(track.ys)
-        a, b = falling_span(ys, 3.0, frames, self.min_fill)
+        p = self.classifier
+        a, b = falling_span(ys, 3.0, frames, p.min_fill)
         idx = np.arange(a, b)
-        if b - a >= 8:  # a shorter piece has had no time to run on after its object
-            idx = a + follow(frames[a:b], np.asarray(track.xs[a:b]), ys[a:b], self.stray_px)
+        if b - a >= p.min_points:  # a shorter piece has had no time to run on after its object
+            idx = a + follow(frames[a:b], np.asarray(track.xs[a:b]), ys[a:b], p.max_stray_px)
         if len(idx) >= 3 and ys[idx[-1]] > ys[idx[0]]:
             self.pieces.append(_subset(track, idx) if len(idx) < len(track) else track)
             del self.pieces[: -self.max_pieces]
