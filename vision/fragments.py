@@ -65,8 +65,8 @@ class FragmentJoiner:
 
 
 def joined(first: Track, second: Track) -> Track:
-    """One track made of two (the second starts after the first ends); the filter state is the second's."""
-    tr = Track(second.id, x=second.x, y=second.y, vx=second.vx, vy=second.vy, ay=second.ay)
+    """One track made of two (the second starts after the first ends)."""
+    tr = Track(second.id)
     for part in (first, second):
         tr.frames += part.frames
         tr.times += part.times

@@ -1,8 +1,10 @@
 """Multi-object tracking across frames: greedy nearest-neighbour association with a kinematic prediction.
 
-Each track carries an alpha-beta-gamma filter state (position, velocity, acceleration), so predicting every live
-track is one vectorised step per frame; falling objects accelerate downwards and the filter follows that. Rain
-streaks move too far between frames to be associated and never become tracks.
+Every live track carries an alpha-beta-gamma filter state (position, velocity, acceleration); falling objects
+accelerate downwards and the filter follows that. The states of all live tracks sit in one array, so predicting,
+ageing and updating them are a few array operations per frame whatever the number of tracks; a ``Track`` object
+only collects its detections for the classifier. Rain streaks move too far between frames to be associated and
+never become tracks.
 """
 
 from __future__ import annotations
@@ -10,16 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from vision.blobs import Blobs
 
 ALPHA, BETA, GAMMA = 0.6, 0.5, 0.15  # filter gains: trust measurements (centroids are good to ~1 px)
 MAX_GATE = 40.0  # px: a fast track must not swallow unrelated blobs once its object has landed
+X, Y, VX, VY, AY = range(5)  # columns of the filter state
 
 
 @dataclass
 class Track:
-    """One object's detections (frame, time in s, centroid and area in processing pixels) and its filter state."""
+    """One object's detections: frame, time in s, centroid and area in processing pixels."""
 
     id: int
     frames: list[int] = field(default_factory=list)
@@ -27,30 +31,8 @@ class Track:
     xs: list[float] = field(default_factory=list)
     ys: list[float] = field(default_factory=list)
     areas: list[int] = field(default_factory=list)
-    x: float = 0.0
-    y: float = 0.0
-    vx: float = 0.0
-    vy: float = 0.0
-    ay: float = 0.0
 
     def add(self, frame: int, t: float, x: float, y: float, area: int) -> None:
-        n = len(self.frames)
-        if n == 0:
-            self.x, self.y = x, y
-        else:
-            dt = float(frame - self.frames[-1])
-            if n == 1:
-                self.vx, self.vy = (x - self.x) / dt, (y - self.y) / dt
-                self.x, self.y = x, y
-            else:
-                px = self.x + self.vx * dt
-                py = self.y + self.vy * dt + 0.5 * self.ay * dt * dt
-                rx, ry = x - px, y - py
-                self.x = px + ALPHA * rx
-                self.vx += BETA * rx / dt
-                self.y = py + ALPHA * ry
-                self.vy += self.ay * dt + BETA * ry / dt
-                self.ay += 2 * GAMMA * ry / (dt * dt)
         self.frames.append(frame)
         self.times.append(t)
         self.xs.append(x)
@@ -61,17 +43,30 @@ class Track:
         return len(self.frames)
 
 
-def predict(tracks: list[Track], frame: int) -> np.ndarray:
-    """(M, 3) array of predicted x, y and gate radius for every track at ``frame``."""
-    n = np.array([len(tr) for tr in tracks], dtype=np.float64)
-    state = np.array([(tr.x, tr.y, tr.vx, tr.vy, tr.ay, tr.frames[-1]) for tr in tracks], dtype=np.float64)
-    dt = frame - state[:, 5]
-    px = state[:, 0] + state[:, 2] * dt
-    py = state[:, 1] + state[:, 3] * dt + 0.5 * state[:, 4] * dt * dt
-    speed = np.abs(state[:, 2]) + np.abs(state[:, 3])
-    gate = 6.0 + 0.5 * speed * dt + 0.5 * np.abs(state[:, 4]) * dt * dt + np.where(n == 2, 3.0, 0.0)
-    gate = np.minimum(gate, MAX_GATE)
-    return np.stack([px, py, gate], axis=1)
+def predict(state: NDArray[np.float64], last: NDArray[np.int64], count: NDArray[np.int64],
+            frame: int) -> NDArray[np.float64]:
+    """(M, 3) array of predicted x, y and gate radius at ``frame`` for filter states (M, 5) last updated at
+    frames ``last`` after ``count`` detections."""
+    dt = frame - last
+    px = state[:, X] + state[:, VX] * dt
+    py = state[:, Y] + state[:, VY] * dt + 0.5 * state[:, AY] * dt * dt
+    speed = np.abs(state[:, VX]) + np.abs(state[:, VY])
+    gate = 6.0 + 0.5 * speed * dt + 0.5 * np.abs(state[:, AY]) * dt * dt + np.where(count == 2, 3.0, 0.0)
+    return np.stack([px, py, np.minimum(gate, MAX_GATE)], axis=1)
+
+
+def correct(state: NDArray[np.float64], dt: NDArray[np.float64], xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Filter states (M, 5) after measuring positions ``xy`` (M, 2), ``dt`` frames after their last update."""
+    px = state[:, X] + state[:, VX] * dt
+    py = state[:, Y] + state[:, VY] * dt + 0.5 * state[:, AY] * dt * dt
+    rx, ry = xy[:, 0] - px, xy[:, 1] - py
+    out = np.empty_like(state)
+    out[:, X] = px + ALPHA * rx
+    out[:, VX] = state[:, VX] + BETA * rx / dt
+    out[:, Y] = py + ALPHA * ry
+    out[:, VY] = state[:, VY] + (state[:, AY] * dt + BETA * ry / dt)
+    out[:, AY] = state[:, AY] + 2 * GAMMA * ry / (dt * dt)
+    return out
 
 
 class Tracker:
@@ -86,67 +81,115 @@ class Tracker:
         self.max_gap = max_gap
         self.max_tracks = max_tracks
         self.live: list[Track] = []
+        self._state = np.zeros((0, 5))  # filter state of each live track, rows in the order of ``live``
+        self._last = np.zeros(0, np.int64)  # frame of each live track's last detection
+        self._count = np.zeros(0, np.int64)  # detections of each live track
         self._next_id = 1
         self._cand_xy = np.zeros((0, 2))
         self._cand_area = np.zeros(0, np.int64)
         self._cand_frame = -1
         self._cand_t = 0.0
 
-    def _alive(self, tr: Track, frame: int) -> bool:
-        # an established track survives a longer gap: a dark object crossing dark windows blinks in and out
-        n = len(tr)
-        return frame - tr.frames[-1] <= (self.max_gap if n >= 6 else 3 if n >= 3 else 1)
-
     def step(self, frame: int, t: float, blobs: Blobs) -> list[Track]:
-        alive = [self._alive(tr, frame) for tr in self.live]
-        ended = [tr for tr, ok in zip(self.live, alive, strict=True) if not ok]
-        if ended:
-            self.live = [tr for tr, ok in zip(self.live, alive, strict=True) if ok]
+        ended = self._age(frame)
         used = np.zeros(len(blobs), dtype=bool)
         if self.live and len(blobs):
-            preds = predict(self.live, frame)
-            for i, j in _greedy(preds, blobs.xy, used):
-                self.live[i].add(frame, t, float(blobs.xy[j, 0]), float(blobs.xy[j, 1]), int(blobs.area[j]))
+            pairs = _greedy(predict(self._state, self._last, self._count, frame), blobs.xy, used)
+            if pairs.size:
+                self._extend(pairs[:, 0], frame, t, blobs.xy[pairs[:, 1]], blobs.area[pairs[:, 1]])
         free = np.flatnonzero(~used)
         if free.size and len(self._cand_area) and frame - self._cand_frame == 1:
             cand = np.column_stack([self._cand_xy[:, 0], self._cand_xy[:, 1] + 1.0,
                                     np.full(len(self._cand_area), 9.0)])
             taken = np.zeros(free.size, dtype=bool)
-            for i, k in _greedy(cand, blobs.xy[free], taken):
-                j = int(free[k])
-                tr = Track(self._next_id)
-                self._next_id += 1
-                tr.add(self._cand_frame, self._cand_t, float(self._cand_xy[i, 0]), float(self._cand_xy[i, 1]),
-                       int(self._cand_area[i]))
-                tr.add(frame, t, float(blobs.xy[j, 0]), float(blobs.xy[j, 1]), int(blobs.area[j]))
-                self.live.append(tr)
+            pairs = _greedy(cand, blobs.xy[free], taken)
+            if pairs.size:
+                self._start(pairs[:, 0], frame, t, free[pairs[:, 1]], blobs)
             free = free[~taken]
         self._cand_xy, self._cand_area = blobs.xy[free], blobs.area[free]
         self._cand_frame, self._cand_t = frame, t
         if len(self.live) > self.max_tracks:  # drop the shortest, oldest tracks first
-            self.live.sort(key=lambda tr: (len(tr) > 2, tr.frames[-1]), reverse=True)
-            self.live = self.live[: self.max_tracks]
+            order = sorted(range(len(self.live)), key=lambda i: (self._count[i] > 2, self._last[i]), reverse=True)
+            self._keep(np.asarray(order[: self.max_tracks]))
         return ended
 
     def flush(self) -> list[Track]:
         """End every live track (end of input, camera silent, resolution change)."""
-        ended, self.live = self.live, []
+        ended = self.live
+        self._keep(np.zeros(0, np.int64))
         self._cand_xy, self._cand_area = np.zeros((0, 2)), np.zeros(0, np.int64)
         return ended
 
+    def _age(self, frame: int) -> list[Track]:
+        """Remove and return the tracks unseen for too long. An established track survives a longer gap: a dark
+        object crossing dark windows blinks in and out."""
+        if not self.live:
+            return []
+        limit = np.where(self._count >= 6, self.max_gap, np.where(self._count >= 3, 3, 1))
+        alive = frame - self._last <= limit
+        if alive.all():
+            return []
+        ended = [self.live[i] for i in np.flatnonzero(~alive).tolist()]
+        self._keep(np.flatnonzero(alive))
+        return ended
 
-def _greedy(preds: np.ndarray, xy: np.ndarray, used: np.ndarray) -> list[tuple[int, int]]:
-    """Pairs (prediction row, blob row), nearest first, each inside its prediction's gate; marks ``used`` blobs."""
-    d = np.hypot(preds[:, 0:1] - xy[None, :, 0], preds[:, 1:2] - xy[None, :, 1])
-    rows, cols = np.nonzero(d <= preds[:, 2:3])
-    if not rows.size:
-        return []
-    order = np.argsort(d[rows, cols], kind="stable")
-    taken = np.zeros(preds.shape[0], dtype=bool)
+    def _keep(self, rows: NDArray[np.int64]) -> None:
+        self.live = [self.live[i] for i in rows.tolist()]
+        self._state, self._last, self._count = self._state[rows], self._last[rows], self._count[rows]
+
+    def _extend(self, rows: NDArray[np.int64], frame: int, t: float, xy: NDArray[np.float64],
+                area: NDArray[np.int64]) -> None:
+        self._state[rows] = correct(self._state[rows], (frame - self._last[rows]).astype(np.float64), xy)
+        self._last[rows] = frame
+        self._count[rows] += 1
+        for i, (x, y), a in zip(rows.tolist(), xy.tolist(), area.tolist(), strict=True):
+            self.live[i].add(frame, t, x, y, a)
+
+    def _start(self, cands: NDArray[np.int64], frame: int, t: float, cols: NDArray[np.int64], blobs: Blobs) -> None:
+        """New tracks from candidates of the previous frame matched to blobs ``cols`` of this one."""
+        first, second = self._cand_xy[cands], blobs.xy[cols]
+        dt = float(frame - self._cand_frame)
+        state = np.zeros((len(cands), 5))
+        state[:, X], state[:, Y] = second[:, 0], second[:, 1]
+        state[:, VX], state[:, VY] = (second[:, 0] - first[:, 0]) / dt, (second[:, 1] - first[:, 1]) / dt
+        for (x0, y0), a0, (x1, y1), a1 in zip(first.tolist(), self._cand_area[cands].tolist(), second.tolist(),
+                                              blobs.area[cols].tolist(), strict=True):
+            tr = Track(self._next_id)
+            self._next_id += 1
+            tr.add(self._cand_frame, self._cand_t, x0, y0, a0)
+            tr.add(frame, t, x1, y1, a1)
+            self.live.append(tr)
+        self._state = np.concatenate([self._state, state])
+        self._last = np.concatenate([self._last, np.full(len(cands), frame, np.int64)])
+        self._count = np.concatenate([self._count, np.full(len(cands), 2, np.int64)])
+
+
+def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """(K, 2) pairs (prediction row, blob row), nearest first, each inside its prediction's gate; marks ``used``
+    blobs.
+
+    Squared distances screen the whole matrix (``hypot`` over it costs more than everything else here); the few
+    pairs that pass, with a hair of slack for rounding, get their exact distance for the gate and the order.
+    """
+    dx = preds[:, 0:1] - xy[None, :, 0]
+    dy = preds[:, 1:2] - xy[None, :, 1]
+    gate = preds[:, 2]
+    rows, cols = np.nonzero(dx * dx + dy * dy <= (gate * gate * (1 + 1e-9) + 1e-9)[:, None])
+    d = np.hypot(dx[rows, cols], dy[rows, cols])
+    inside = d <= gate[rows]
+    if not inside.any():
+        return np.zeros((0, 2), np.int64)
+    rows, cols, d = rows[inside], cols[inside], d[inside]
+    order = np.argsort(d, kind="stable")
+    taken: set[int] = set()
+    claimed = set(np.flatnonzero(used).tolist())
     pairs = []
     for i, j in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
-        if taken[i] or used[j]:
+        if i in taken or j in claimed:
             continue
-        taken[i] = used[j] = True
+        taken.add(i)
+        claimed.add(j)
         pairs.append((i, j))
-    return pairs
+    out = np.asarray(pairs, np.int64).reshape(-1, 2)
+    used[out[:, 1]] = True
+    return out

@@ -98,3 +98,35 @@ def test_tracker_follows_an_accelerating_object_and_ignores_scattered_blobs() ->
     long_tracks = [tr for tr in ended if len(tr) >= 6]
     assert len(long_tracks) == 1
     assert len(long_tracks[0]) == 30
+
+
+def _greedy_reference(preds: np.ndarray, xy: np.ndarray) -> list[tuple[int, int]]:
+    """Plain nearest-first matching over every pair, the definition the fast version must keep."""
+    pairs = sorted((float(np.hypot(p[0] - b[0], p[1] - b[1])), i, j)
+                   for i, p in enumerate(preds) for j, b in enumerate(xy)
+                   if np.hypot(p[0] - b[0], p[1] - b[1]) <= p[2])
+    taken: set[int] = set()
+    used: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in taken and j not in used:
+            taken.add(i)
+            used.add(j)
+            out.append((i, j))
+    return out
+
+
+def test_association_matches_the_plain_nearest_first_definition() -> None:
+    """Blob centres sit on a half-pixel grid, so exact ties and blobs exactly on a gate's edge are common: the
+    screened, vectorised matching must pick the same pairs in the same order as the plain definition."""
+    from vision.tracker import _greedy
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        preds = np.column_stack([rng.integers(0, 80, 30) / 2, rng.integers(0, 80, 30) / 2,
+                                 rng.choice([1.0, 2.5, 5.0, 9.0], 30)])
+        xy = np.column_stack([rng.integers(0, 80, 60) / 2, rng.integers(0, 80, 60) / 2])
+        used = np.zeros(len(xy), dtype=bool)
+        got = [tuple(p) for p in _greedy(preds, xy, used).tolist()]
+        assert got == _greedy_reference(preds, xy)
+        assert sorted(np.flatnonzero(used).tolist()) == sorted(j for _, j in got)
