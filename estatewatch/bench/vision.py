@@ -137,17 +137,17 @@ def motion_only_ms(cams: list[list[bytes]]) -> float:
 
 
 def run(cameras: int, resolution: str, frames: int, rounds: int = 3) -> dict[str, Any]:
-    """All contenders on the same frames. Decode and the single-worker pipeline take turns for ``rounds`` rounds
-    and each keeps its best: on a shared machine a neighbour's burst then slows neither figure, and the ratio
-    compares the two at their steadiest."""
+    """All contenders on the same frames, taking turns for ``rounds`` rounds; each keeps its best round. On a
+    shared machine a neighbour's burst then slows no figure, and the ratios compare contenders at their steadiest
+    (as ``timeit`` takes the fastest repeat)."""
     cv2.setNumThreads(1)
     cams = make_frames(cameras, frames, resolution)
-    decode = pipe1 = 0.0
+    decode = pipe1 = pipe2 = base = 0.0
     for _ in range(rounds):
         decode = max(decode, decode_only(cams))
         pipe1 = max(pipe1, pipeline(cams))
-    pipe2 = pipeline_processes(cams, 2)
-    base = naive(cams)
+        pipe2 = max(pipe2, pipeline_processes(cams, 2))
+        base = max(base, naive(cams))
     return {
         "resolution": resolution,
         "cameras": cameras,

@@ -99,7 +99,7 @@ def bench_vision(
     cameras: Annotated[int, typer.Option(min=1, help="simulated cameras")] = 4,
     resolution: Annotated[str, typer.Option(help="1080p or 720p")] = "1080p",
     frames: Annotated[int, typer.Option(min=10, help="frames per camera")] = 100,
-    rounds: Annotated[int, typer.Option(min=1, help="turns of decode and pipeline; each keeps its best")] = 3,
+    rounds: Annotated[int, typer.Option(min=1, help="turns of every contender; each keeps its best")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Frames/s of decode alone, the EstateWatch pipeline (1 and 2 workers) and a naive MOG2 baseline."""
