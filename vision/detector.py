@@ -6,6 +6,7 @@ Feed it grayscale frames of one camera in order; it returns littering events whe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from vision.blobs import extract
@@ -158,16 +159,27 @@ class Detector:
 
     def _duplicate(self, ev: LitteringEvent) -> bool:
         """A fall split into two tracks (a gap, an exposure jump) is reported once, by whichever part ended first:
-        the two parts follow each other in time and the second starts about where the first ended."""
+        the two parts follow each other in time, and the second starts about where the first one's object was
+        heading. Two objects thrown together from one column are two falls: the upper one is seen well above."""
         tol = 0.03 * self.full_height + 10
         for old in self._recent:
             first, second = (old, ev) if old.t_start <= ev.t_start else (ev, old)
             if second.t_start > first.t_end + 1.0:
                 continue
-            # the end of the first part by its last three points: its very last blob may be a stray
-            end = sorted(first.track[-3:], key=lambda p: p[1])
-            x1, y1 = end[len(end) // 2][1], max(p[2] for p in end)
-            _, x2, y2 = second.track[0]
+            start, x2, y2 = second.track[0]
+            x1, y1 = _heading(first, start)
             if abs(x1 - x2) < tol and y2 >= y1 - 20 - tol:
                 return True
         return False
+
+
+def _heading(ev: LitteringEvent, frame: int) -> tuple[float, float]:
+    """Where the object of ``ev`` had got to by ``frame``: its end, carried on down at its last speed for the
+    frames since (a lower bound: it still accelerates). The end is judged by the last points, as the very last
+    blob may be a stray."""
+    end = sorted(ev.track[-3:], key=lambda p: p[1])
+    x, y = end[len(end) // 2][1], max(p[2] for p in end)
+    recent = ev.track[-5:]
+    speeds = sorted((b[2] - a[2]) / max(1, b[0] - a[0]) for a, b in pairwise(recent))
+    speed = max(0.0, speeds[len(speeds) // 2]) if speeds else 0.0  # the median step: a stray moves it little
+    return x, y + speed * max(0, frame - ev.track[-1][0])

@@ -92,6 +92,26 @@ def test_second_part_of_a_split_fall_is_not_reported_again_even_after_a_stray_la
     assert not det._duplicate(elsewhere)
 
 
+def test_two_objects_falling_together_from_one_column_are_two_falls() -> None:
+    """The upper object's track starts after the lower one's first part ended, in the same column: by then the
+    lower object had fallen on, far below where the upper one is seen."""
+    from vision.detector import LitteringEvent
+
+    det = Detector(CFG)
+    det.full_height = 1080
+    def lower_row(k: int) -> float:
+        return 280.0 + 2.5 * (k - 42) + 0.18 * (k - 42) ** 2
+
+    lower = [(k, 920.0, lower_row(k)) for k in range(42, 56)]  # ends at row 343, 7 px per frame
+    first = LitteringEvent("frag", 42, 55, 2.1, 2.75, (920.0, 258.0), 16, 0.9, lower)
+    det._recent = [first]
+    upper = [(k, 913.0, 292.0 + 0.3 * (k - 62) ** 2) for k in range(62, 98)]  # 51 px above the lower's end
+    second = LitteringEvent("frag", 62, 97, 3.1, 4.85, (913.0, 132.0), 20, 0.9, upper)
+    assert not det._duplicate(second)
+    continued = [(k, 920.0, lower_row(k)) for k in range(58, 86)]
+    assert det._duplicate(LitteringEvent("frag", 58, 85, 2.9, 4.25, (920.0, 258.0), 16, 0.9, continued))
+
+
 def test_a_piece_is_kept_without_the_strays_its_track_ran_on_to() -> None:
     """The tracker kept the track alive on two blobs off the path after the object vanished; the next piece must
     still line up with where the object was."""
