@@ -10,6 +10,7 @@ never become tracks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,13 +44,18 @@ class Track:
         return len(self.frames)
 
 
+def _ahead(state: NDArray[np.float64], dt: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Positions x, y that filter states (M, 5) reach ``dt`` frames on."""
+    return (state[:, X] + state[:, VX] * dt,
+            state[:, Y] + state[:, VY] * dt + 0.5 * state[:, AY] * dt * dt)
+
+
 def predict(state: NDArray[np.float64], last: NDArray[np.int64], count: NDArray[np.int64],
             frame: int) -> NDArray[np.float64]:
     """(M, 3) array of predicted x, y and gate radius at ``frame`` for filter states (M, 5) last updated at
     frames ``last`` after ``count`` detections."""
     dt = frame - last
-    px = state[:, X] + state[:, VX] * dt
-    py = state[:, Y] + state[:, VY] * dt + 0.5 * state[:, AY] * dt * dt
+    px, py = _ahead(state, dt)
     speed = np.abs(state[:, VX]) + np.abs(state[:, VY])
     gate = 6.0 + 0.5 * speed * dt + 0.5 * np.abs(state[:, AY]) * dt * dt + np.where(count == 2, 3.0, 0.0)
     return np.stack([px, py, np.minimum(gate, MAX_GATE)], axis=1)
@@ -57,8 +63,7 @@ def predict(state: NDArray[np.float64], last: NDArray[np.int64], count: NDArray[
 
 def correct(state: NDArray[np.float64], dt: NDArray[np.float64], xy: NDArray[np.float64]) -> NDArray[np.float64]:
     """Filter states (M, 5) after measuring positions ``xy`` (M, 2), ``dt`` frames after their last update."""
-    px = state[:, X] + state[:, VX] * dt
-    py = state[:, Y] + state[:, VY] * dt + 0.5 * state[:, AY] * dt * dt
+    px, py = _ahead(state, dt)
     rx, ry = xy[:, 0] - px, xy[:, 1] - py
     out = np.empty_like(state)
     out[:, X] = px + ALPHA * rx
