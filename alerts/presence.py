@@ -30,6 +30,7 @@ class Resident:
     away: tuple[tuple[datetime, datetime], ...] = ()  # away / hospital periods: rules pause
 
     def away_at(self, when: datetime) -> tuple[datetime, datetime] | None:
+        """The away / hospital period covering ``when``, if any: the rules pause inside it."""
         for start, end in self.away:
             if start <= when < end:
                 return start, end
@@ -52,6 +53,7 @@ class PresenceEvent:
     litres: float | None = None
 
     def describe(self) -> str:
+        """The signal in words, for the ``reason`` staff read."""
         if self.kind == "access":
             return f"gate {self.gate or '?'} ({self.method or '?'}) {self.direction}"
         if self.kind == "door":
@@ -85,13 +87,14 @@ class PresenceState:
     door_pending: datetime | None = None  # a door event not yet followed by in-home activity
     reason: str = "no signal yet"
     signals: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> {"at", "detail"}: last of each
-    # rule progress (alerts.rules)
+    # rule progress (alerts.presence_rules)
     not_out_stretch: datetime | None = None  # the stretch whose elderly_not_out alert was raised
     not_out_next: datetime | None = None  # when the next reminder for it is due
     not_out_reminders: int = 0
     no_sign_ref: datetime | None = None  # the quiet spell (its last activity) a no_sign_of_life was raised for
 
     def to_json(self) -> dict[str, Any]:
+        """The state as a JSON document (times as ISO 8601), as the service stores it."""
         # explicit rather than dataclasses.asdict: this runs for every event the service stores
         out: dict[str, Any] = {}
         for name in _FIELDS:
@@ -102,6 +105,7 @@ class PresenceState:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> PresenceState:
+        """A state from ``to_json`` output; unknown keys are ignored, so old documents still load."""
         state = cls()
         for name, value in raw.items():
             if not hasattr(state, name):

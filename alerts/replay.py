@@ -1,7 +1,8 @@
 """Offline replay: ``estatewatch replay EVENTS.jsonl --residents RESIDENTS.csv --json [--until ISO]``.
 
 The clock runs on event time (naive timestamps are estate local time) and finally advances to ``--until`` (default:
-the last event's time). The rules are the service's own (``alerts.engine`` drives ``alerts.rules``).
+the last event's time). The rules are the service's own (``alerts.memory_driver`` drives ``alerts.resident_step``:
+``elderly_not_out``, ``no_sign_of_life`` and the learnt-routine ``no_activity``).
 """
 
 from __future__ import annotations
@@ -9,19 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, tzinfo
-from typing import Any
+from datetime import UTC, datetime, tzinfo
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from alerts.engine import RuleEngine
-from alerts.presence import PresenceEvent, Resident
-from alerts.rules import Firing, RuleConfig
+from alerts.inactivity.rule import ALERT_TYPE as NO_ACTIVITY
+from alerts.memory_driver import RuleEngine
+from alerts.presence import EventKind, PresenceEvent, Resident
+from alerts.presence_rules import Firing, RuleConfig
 
 KINDS = ("access", "door", "motion", "water")
 
 
 class ReplayError(ValueError):
-    pass
+    """A line of the events file the replay cannot use; the message names the line."""
 
 
 def parse_ts(value: object, tz: tzinfo) -> datetime:
@@ -32,7 +34,12 @@ def parse_ts(value: object, tz: tzinfo) -> datetime:
     return when.replace(tzinfo=tz) if when.tzinfo is None else when
 
 
-def parse_event(raw: dict[str, Any], tz: tzinfo) -> PresenceEvent:
+def parse_event(raw: dict[str, object], tz: tzinfo) -> PresenceEvent:
+    """One event of the replay format (docs/alerts.md).
+
+    Raises:
+        ReplayError: when a field is missing or has the wrong shape.
+    """
     kind = raw.get("kind")
     if kind not in KINDS:
         raise ReplayError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -44,8 +51,10 @@ def parse_event(raw: dict[str, Any], tz: tzinfo) -> PresenceEvent:
                              gate=str(raw.get("gate") or ""), method=str(raw.get("method") or ""))
     if not raw.get("unit"):
         raise ReplayError(f"{kind} events need a unit")
-    litres = raw.get("litres")
-    return PresenceEvent(ts, kind, unit=str(raw["unit"]), state=raw.get("state"), sensor=raw.get("sensor"),
+    litres, state, sensor = raw.get("litres"), raw.get("state"), raw.get("sensor")
+    return PresenceEvent(ts, cast(EventKind, kind), unit=str(raw["unit"]),
+                         state=str(state) if state is not None else None,
+                         sensor=str(sensor) if sensor is not None else None,
                          litres=float(litres) if isinstance(litres, int | float) else None)
 
 
@@ -56,7 +65,10 @@ def read_events(lines: Iterable[str], tz: tzinfo) -> Iterator[PresenceEvent]:
         if not line.strip():
             continue
         try:
-            ev = parse_event(json.loads(line), tz)
+            raw = json.loads(line)
+            if not isinstance(raw, dict):
+                raise ReplayError("each line must be a JSON object")
+            ev = parse_event(raw, tz)
         except (ValueError, TypeError) as exc:
             raise ReplayError(f"line {number}: {exc}") from exc
         if last is not None and ev.ts < last:
@@ -70,14 +82,15 @@ def alert_id_for(dedup_key: str) -> str:
     return "al_" + hashlib.sha256(dedup_key.encode()).hexdigest()[:20]
 
 
-def firing_json(f: Firing, tz: tzinfo) -> dict[str, Any]:
-    def local(value: datetime | str | None) -> str | None:
-        if value is None:
-            return None
-        when = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return when.astimezone(tz).isoformat()
+def firing_json(f: Firing, tz: tzinfo) -> dict[str, object]:
+    """One line of ``replay --json``: the alert a firing raises, with times in the estate zone."""
 
-    out: dict[str, Any] = {
+    def local(value: object) -> str | None:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.astimezone(tz).isoformat() if isinstance(value, datetime) else None
+
+    out: dict[str, object] = {
         "type": f.type, "id": alert_id_for(f.dedup_key), "resident": f.resident.resident_id, "unit": f.resident.unit,
         "raised_at": local(f.at), "due_at": local(f.due_at), "severity": f.severity, "reminder": f.reminder,
         "dedup_key": f.dedup_key,
@@ -86,6 +99,12 @@ def firing_json(f: Firing, tz: tzinfo) -> dict[str, Any]:
         out["last_out_at"] = local(f.details.get("last_out_at"))
         out["home_since"] = local(f.details.get("home_since"))
         out["hours_at_home"] = f.details.get("hours_at_home")
+    elif f.type == NO_ACTIVITY:
+        out["silence_since"] = local(f.details.get("silence_since"))
+        out["counted_from"] = local(f.details.get("counted_from"))
+        for key in ("quiet_minutes", "threshold_minutes", "probability_normal", "cold_start", "usual_minutes",
+                    "longest_minutes", "day_type", "hour"):
+            out[key] = f.details.get(key)
     else:
         out["last_activity_at"] = local(f.details.get("last_activity_at"))
         out["quiet_hours"] = f.details.get("quiet_hours")
@@ -94,9 +113,12 @@ def firing_json(f: Firing, tz: tzinfo) -> dict[str, Any]:
 
 
 def replay(events: Iterable[PresenceEvent], residents: Iterable[Resident], *, until: datetime | None = None,
-           cfg: RuleConfig | None = None) -> tuple[list[Firing], RuleEngine]:
-    """Run the rules over ``events`` and up to ``until`` (default: the last event); return firings in order."""
-    engine = RuleEngine(residents, cfg)
+           cfg: RuleConfig | None = None, tz: tzinfo = UTC, routines: bool = True) -> tuple[list[Firing], RuleEngine]:
+    """Run the rules over ``events`` and up to ``until`` (default: the last event); return firings in order.
+
+    ``tz`` is the estate's zone: the learnt routine works in local hours and weekdays.
+    """
+    engine = RuleEngine(residents, cfg, tz=tz, routines=routines)
     fired: list[Firing] = []
     for ev in events:
         fired.extend(engine.on_event(ev))
@@ -107,4 +129,5 @@ def replay(events: Iterable[PresenceEvent], residents: Iterable[Resident], *, un
 
 
 def zone(name: str) -> tzinfo:
+    """The estate's time zone by IANA name."""
     return ZoneInfo(name)

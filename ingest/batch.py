@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ingest.messages import (
+from common.messages import (
     Accepted,
     AccessPayload,
     DoorPayload,
@@ -17,7 +17,7 @@ from ingest.messages import (
     TelemetryPayload,
     WaterPayload,
 )
-from ingest.topics import Kind
+from common.topics import Kind
 from store.dead_letters import DeadLetter
 from store.devices import Sighting
 from store.events import EventRow
@@ -53,7 +53,8 @@ class Batch:
             received = datetime.fromtimestamp(received_at_s, UTC)
             self.dead_letters.append((received, topic, result.kind.value, result.reason, result.detail, payload))
             return
-        assert type(result) is Accepted
+        if type(result) is not Accepted:
+            raise TypeError(f"expected Accepted or Rejected, got {type(result).__name__}")
         route = result.route
         kind = route.kind.value
         self.accepted[kind] = self.accepted.get(kind, 0) + 1
@@ -68,7 +69,13 @@ class Batch:
                 seen.last_seen = ts
             elif ts < seen.first_seen:
                 seen.first_seen = ts
+        self._rows(result)
+
+    def _rows(self, result: Accepted) -> None:
+        """The telemetry, status or event rows of one accepted message."""
         body = result.payload
+        ts = result.ts
+        entity = result.route.entity
         if type(body) is TelemetryPayload:
             seq = body.seq
             append = self.telemetry.append
@@ -77,7 +84,11 @@ class Batch:
         elif result.status is not None:
             self.statuses.append((entity, result.status, ts))
         elif isinstance(body, AccessPayload):
-            data = {"person": body.person, "direction": body.direction, "method": body.method}
+            data: dict[str, object] = {"person": body.person, "direction": body.direction, "method": body.method}
+            if body.confidence is not None:
+                data["confidence"] = body.confidence
+            if body.camera is not None:
+                data["camera"] = body.camera
             self.events.append((ts, self.site, "access", entity, body.person, data, result.dedup_key))
         elif isinstance(body, DoorPayload):
             self._event(result, "door", {"state": body.state})

@@ -13,20 +13,19 @@ import logging
 import threading
 import time
 from collections import deque
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from psycopg_pool import ConnectionPool
-
-from estatewatch.clock import Clock, WallClock
-from estatewatch.config import Settings
+from common import topics
+from common.clock import Clock, WallClock
+from common.messages import Accepted, Limits, Rejected, parse
+from common.mqtt import Message, Subscriber, shared
+from common.retry import retry_until
+from common.settings import Settings
+from common.topics import Kind
 from ingest import metrics
 from ingest.batch import Batch
-from ingest.messages import Accepted, Limits, Rejected, parse
-from ingest.mqtt import Message, Subscriber, shared
-from ingest.topics import Kind
-from ingest.writer import write_batch
-from store.db import make_pool
+from ingest.retention import run_retention
+from ingest.writer import Written, write_batch
+from store.db import Pool, make_pool
 from store.devices import registered_ids
 from store.maintenance import maintain_partitions
 
@@ -46,7 +45,7 @@ _Item = tuple[Message, Accepted | Rejected, float]  # the message, its validatio
 def ingest_filters(site: str, group: str | None) -> list[str]:
     """Everything ingest stores: the sensor, access, unit and device branches (not camera frames)."""
     branches = ("sensor", "access", "unit", "device")
-    return [shared(group, f"estate/{site}/{branch}/#") for branch in branches]
+    return [shared(group, topics.branch(site, name)) for name in branches]
 
 
 def _tune_gc() -> None:
@@ -75,19 +74,16 @@ class IngestService:
     calls (the writer adds up each batch's counts and records them once per batch).
     """
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, pool: ConnectionPool | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, pool: Pool | None = None) -> None:
         self.settings = settings
         self.clock = clock or WallClock()
-        self.limits = Limits(
-            site=settings.site,
-            max_json_bytes=settings.max_json_bytes,
-            future_tolerance=timedelta(seconds=settings.future_tolerance_s),
-            past_tolerance=timedelta(days=settings.past_tolerance_days),
-            local_tz=ZoneInfo(settings.timezone),
-        )
+        self.limits = Limits.from_settings(settings)
         self._own_pool = pool is None
         self.pool = pool or make_pool(settings.require_database_url(), min_size=1, max_size=2, name="ingest")
         self._pending: deque[_Item] = deque()
+        # payload bytes queued = in - out; each counter has one writer thread, so no lock is needed
+        self._bytes_in = 0
+        self._bytes_out = 0
         self._arrived = threading.Event()  # set by the MQTT thread when it queues into a possibly idle writer
         self._drained = threading.Event()  # set by the writer after taking a batch: room for a waiting producer
         self._stop = threading.Event()
@@ -101,12 +97,14 @@ class IngestService:
         )
 
     def start(self) -> None:
+        """Start the writer before subscribing, so the first redelivered messages find it ready."""
         _tune_gc()
         self._refresh_registry()
         self._writer.start()
         self.subscriber.start()
 
     def stop(self) -> None:
+        """Stop receiving, commit and acknowledge what is queued, then close the pool if this service opened it."""
         self.subscriber.stop()
         self._stop.set()
         self._arrived.set()
@@ -116,7 +114,13 @@ class IngestService:
 
     @property
     def queue_depth(self) -> int:
+        """Messages received but not yet committed: how far the writer is behind."""
         return len(self._pending)
+
+    @property
+    def queue_bytes(self) -> int:
+        """Payload bytes received and not yet taken by the writer (bounded by ``EW_INGEST_QUEUE_BYTES``)."""
+        return self._bytes_in - self._bytes_out
 
     def _on_message(self, message: Message) -> None:
         result = parse(message.topic, message.payload, self.clock.now(), self.limits)
@@ -131,16 +135,20 @@ class IngestService:
             log.warning("rejected %s message on %s: %s (%s)", result.kind.value, message.topic[:200], result.reason,
                         result.detail)
         pending = self._pending
-        while len(pending) >= MAX_PENDING and not self._stop.is_set():  # back-pressure: stop reading the socket
+        limit = self.settings.ingest_queue_bytes
+        while (len(pending) >= MAX_PENDING or (pending and self._bytes_in - self._bytes_out >= limit)) \
+                and not self._stop.is_set():  # back-pressure: stop reading the socket, the broker holds the rest
             self._drained.clear()
-            if len(pending) >= MAX_PENDING:
+            if len(pending) >= MAX_PENDING or (pending and self._bytes_in - self._bytes_out >= limit):
                 self._drained.wait(0.1)
+        self._bytes_in += len(message.payload)
         pending.append((message, result, time.time()))
         if not self._arrived.is_set():
             self._arrived.set()
 
     def _write_loop(self) -> None:
         last_maintenance = 0.0
+        last_retention = 0.0
         last_registry = time.monotonic()
         while not (self._stop.is_set() and not self._pending):
             items = self._collect()
@@ -148,6 +156,9 @@ class IngestService:
             if now - last_maintenance > MAINTENANCE_EVERY_S:
                 last_maintenance = now
                 self._maintain()
+            if now - last_retention > self.settings.retention_every_s:
+                last_retention = now
+                self.retain()
             if self.settings.require_registered_devices and now - last_registry > REGISTRY_REFRESH_S:
                 last_registry = now
                 self._refresh_registry()
@@ -173,6 +184,7 @@ class IngestService:
         take = min(len(pending), limit)
         popleft = pending.popleft
         items = [popleft() for _ in range(take)]
+        self._bytes_out += sum(len(m.payload) for m, _r, _a in items)
         self._drained.set()
         return items
 
@@ -182,19 +194,17 @@ class IngestService:
         for message, result, received_at_s in items:
             add(message.topic, message.payload, result, received_at_s)
         self._count(batch)
-        delay = 0.2
-        while True:
-            started = time.perf_counter()
-            try:
-                with self.pool.connection() as conn, conn.transaction():
-                    written = write_batch(conn, batch)
-                break
-            except Exception as exc:  # the database is down or restarting: keep the batch, retry
-                metrics.DB_ERRORS.inc()
-                log.warning("batch of %d messages not written (%s); retrying in %.1f s", len(items), exc, delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 10.0)
-        metrics.WRITE_SECONDS.observe(time.perf_counter() - started)
+        started = [0.0]
+
+        def write() -> Written:
+            started[0] = time.perf_counter()
+            with self.pool.connection() as conn, conn.transaction():
+                return write_batch(conn, batch)
+
+        # the database is down or restarting: keep the batch and retry; nothing is acknowledged before the commit
+        written = retry_until(write, what=f"writing a batch of {len(items)} messages",
+                              on_error=lambda _exc: metrics.DB_ERRORS.inc())
+        metrics.WRITE_SECONDS.observe(time.perf_counter() - started[0])
         for message, _result, _at in items:  # only now is every message of the batch durable
             message.ack()
         self.committed_messages += len(items)
@@ -222,6 +232,18 @@ class IngestService:
                 log.info("partitions: %s", done)
         except Exception:
             log.exception("partition maintenance failed; will retry")
+
+    def retain(self) -> dict[str, int]:
+        """One retention pass (dead letters, delivered outbox, evidence files); a failure waits for the next."""
+        try:
+            with self.pool.connection() as conn:
+                done = run_retention(conn, self.settings, self.clock.now())
+        except Exception:
+            log.exception("retention pass failed; will retry")
+            return {}
+        if any(done.values()):
+            log.info("retention: %s", done)
+        return done
 
     def _refresh_registry(self) -> None:
         if not self.settings.require_registered_devices:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import psycopg
 
 from ingest.batch import Batch
+from store.db import Conn
 from store.dead_letters import insert_dead_letters
 from store.devices import apply_status, record_sightings
 from store.events import copy_events
@@ -16,12 +14,14 @@ from store.telemetry import copy_telemetry
 
 @dataclass(frozen=True)
 class Written:
+    """How many rows a batch added (redeliveries add none), for the ingest metrics."""
+
     telemetry_new: int
     events_new: int
     dead_letters: int
 
 
-def write_batch(conn: psycopg.Connection[Any], batch: Batch) -> Written:
+def write_batch(conn: Conn, batch: Batch) -> Written:
     """Write a batch in the caller's transaction; idempotent, so a retried or redelivered batch is harmless."""
     telemetry_new = copy_telemetry(conn, batch.telemetry)
     record_sightings(conn, batch.site, batch.sightings)

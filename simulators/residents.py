@@ -15,19 +15,57 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Required, TypedDict
 
 from alerts.presence import Resident
-from alerts.residents import residents_csv
+from alerts.resident_csv import residents_csv
+from common import topics
 
 HOUR = timedelta(hours=1)
 MIN = timedelta(minutes=1)
 
 
+class SimEvent(TypedDict, total=False):
+    """One line of EVENTS.jsonl (the replay contract): ``ts`` and ``kind`` always, the rest as the kind needs."""
+
+    ts: Required[str]  # naive ISO: estate local time
+    kind: Required[str]  # access, door, motion or water
+    unit: str
+    sensor: str
+    state: str
+    litres: float
+    resident: str
+    direction: str
+    gate: str
+    method: str
+
+
+class Stretch(TypedDict):
+    """An at-home stretch of a watched resident; ``end`` is None while they are still home."""
+
+    resident: str
+    start: str
+    end: str | None
+
+
+HospitalStay = TypedDict("HospitalStay", {"resident": str, "from": str, "to": str})
+"""A simulated hospital stay: no alert may fire while the resident is away (``from`` is a keyword, hence the form)."""
+
+
+class ExpectedAlert(TypedDict):
+    """An elderly_not_out alert the truth says must be raised, and when it falls due."""
+
+    resident: str
+    start: str
+    due: str
+
+
 @dataclass(frozen=True)
 class SimConfig:
+    """The shape of a simulated estate: size, duration, seed and how often each kind of day happens."""
+
     residents: int = 20
     days: float = 10.0
     seed: int = 1
@@ -44,14 +82,14 @@ class SimConfig:
 class Truth:
     """At-home stretches of the residents the elderly_not_out rule watches, and what was simulated."""
 
-    stretches: list[dict[str, Any]] = field(default_factory=list)  # resident, start, end (None = still home)
-    hospital: list[dict[str, Any]] = field(default_factory=list)
+    stretches: list[Stretch] = field(default_factory=list)  # end None: still home
+    hospital: list[HospitalStay] = field(default_factory=list)
     watched: list[str] = field(default_factory=list)  # elderly living alone
     door_only: list[str] = field(default_factory=list)
 
-    def expected_not_out(self, until: datetime, hours: float = 24.0) -> list[dict[str, Any]]:
+    def expected_not_out(self, until: datetime, hours: float = 24.0) -> list[ExpectedAlert]:
         """Stretches still at home ``hours`` after they began (and before ``until``): each must raise one alert."""
-        out = []
+        out: list[ExpectedAlert] = []
         for s in self.stretches:
             start, end = datetime.fromisoformat(s["start"]), s["end"]
             due = start + timedelta(hours=hours)
@@ -62,8 +100,10 @@ class Truth:
 
 @dataclass
 class Simulation:
+    """A simulated estate: its residents, their time-ordered events and the ground truth to score rules against."""
+
     residents: list[Resident]
-    events: list[dict[str, Any]]
+    events: list[SimEvent]
     truth: Truth
     end: datetime
 
@@ -141,7 +181,7 @@ def _awake(when: datetime, wake: float, sleep: float) -> bool:
 
 
 def _activity(rng: random.Random, cfg: SimConfig, unit: str, span: tuple[datetime, datetime], wake: float,
-              sleep: float) -> Iterator[dict[str, Any]]:
+              sleep: float) -> Iterator[SimEvent]:
     """In-home motion and water while someone is home: frequent by day, a bathroom visit or two at night."""
     t, end = span
     t += timedelta(minutes=rng.uniform(6, 9))  # after the return door and the settling-in signal
@@ -176,7 +216,7 @@ def simulate(cfg: SimConfig) -> Simulation:
     rng = random.Random(cfg.seed)
     end = cfg.start + timedelta(days=cfg.days)
     residents: list[Resident] = []
-    events: list[dict[str, Any]] = []
+    events: list[SimEvent] = []
     truth = Truth()
     made, unit_no = 0, 0
     while made < cfg.residents:
@@ -200,8 +240,8 @@ def simulate(cfg: SimConfig) -> Simulation:
 
 
 def _unit_events(rng: random.Random, cfg: SimConfig, unit: str, members: list[_Member], end: datetime,
-                 truth: Truth) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
+                 truth: Truth) -> list[SimEvent]:
+    events: list[SimEvent] = []
     wake, sleep = rng.uniform(6, 7.5), rng.uniform(21, 22.5)
     for m in members:
         rid = m.resident.resident_id
@@ -247,7 +287,7 @@ def _union(lists: list[list[tuple[datetime, datetime]]]) -> list[tuple[datetime,
 
 
 def _visitors_and_truth(rng: random.Random, cfg: SimConfig, m: _Member, spans: list[tuple[datetime, datetime]],
-                        events: list[dict[str, Any]], wake: float, sleep: float, end: datetime,
+                        events: list[SimEvent], wake: float, sleep: float, end: datetime,
                         truth: Truth) -> None:
     unit = m.resident.unit
     for a, b in spans:  # visitors: a door event while home, the resident moves right after
@@ -282,24 +322,25 @@ def time_scaled(residents: list[Resident], speed: float) -> list[Resident]:
             for r in residents]
 
 
-def mqtt_messages(sim: Simulation, site: str, tz: Any,
+def mqtt_messages(sim: Simulation, site: str, tz: tzinfo,
                   stamp_at: Callable[[datetime], datetime] | None = None) -> Iterator[tuple[datetime, str, bytes]]:
     """(stamped time, topic, payload) per event in the integrator protocol (``estate/{site}/...``).
 
-    ``stamp_at`` maps simulated time to the time written in the payload (the fast clock of a live demo)."""
+    ``stamp_at`` maps simulated time to the time written in the payload (the fast clock of a live demo).
+    """
     for ev in sim.events:
         ts = datetime.fromisoformat(ev["ts"]).replace(tzinfo=tz)
         if stamp_at is not None:
             ts = stamp_at(ts)
         stamp = ts.isoformat()
         if ev["kind"] == "access":
-            topic = f"estate/{site}/access/{ev['gate']}/event"
-            body: dict[str, Any] = {"ts": stamp, "person": ev["resident"], "direction": ev["direction"],
+            topic = topics.access(site, ev["gate"])
+            body: dict[str, str | float] = {"ts": stamp, "person": ev["resident"], "direction": ev["direction"],
                                     "method": ev["method"]}
         elif ev["kind"] == "door":
-            topic, body = f"estate/{site}/unit/{ev['unit']}/door", {"ts": stamp, "state": ev["state"]}
+            topic, body = topics.unit(site, ev["unit"], "door"), {"ts": stamp, "state": ev["state"]}
         elif ev["kind"] == "motion":
-            topic, body = f"estate/{site}/unit/{ev['unit']}/motion", {"ts": stamp, "sensor": ev["sensor"]}
+            topic, body = topics.unit(site, ev["unit"], "motion"), {"ts": stamp, "sensor": ev["sensor"]}
         else:
-            topic, body = f"estate/{site}/unit/{ev['unit']}/water", {"ts": stamp, "litres": ev["litres"]}
+            topic, body = topics.unit(site, ev["unit"], "water"), {"ts": stamp, "litres": ev["litres"]}
         yield ts, topic, json.dumps(body).encode()

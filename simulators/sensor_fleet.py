@@ -11,16 +11,16 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from estatewatch.clock import Clock, WallClock
-from estatewatch.config import MqttTarget
-from ingest.mqtt import BoundedPublisher
+from common.clock import Clock, WallClock
+from common.mqtt import BoundedPublisher
+from common.settings import MqttTarget
 from simulators.sensors import ALL_KINDS, DeviceSim, DeviceSpec, Malformed, SensorKind, make_fleet, malformed_message
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,11 @@ class SendReport:
 
     @property
     def rate(self) -> float:
+        """Messages sent per second of the run."""
         return self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def summary(self) -> dict[str, object]:
+        """The counts ``simulate sensors`` prints: what a test or an operator compares with what was stored."""
         return {"sent": self.sent, "valid": self.valid, "malformed": self.malformed, "by_kind": dict(self.by_kind),
                 "malformed_by_reason": dict(self.malformed_by_reason), "metric_rows": self.metric_rows,
                 "status_changes": len(self.status), "elapsed_s": round(self.elapsed_s, 3),
@@ -71,9 +73,14 @@ class FleetOptions:
 
 
 class SensorFleet:
-    """Connect a fleet, publish until a duration or a message count, then take the devices offline."""
+    """Connect a fleet, publish until a duration or a message count, then take the devices offline.
 
-    def __init__(self, target: MqttTarget, site: str, options: FleetOptions, clock: Clock | None = None) -> None:
+    With ``credentials`` (device id -> password) each device logs in as itself, as it must on a broker with
+    per-device accounts, which also means one connection per device.
+    """
+
+    def __init__(self, target: MqttTarget, site: str, options: FleetOptions, clock: Clock | None = None,
+                 credentials: Mapping[str, str] | None = None) -> None:
         if not 0.0 <= options.malformed_share <= 1.0:
             raise ValueError("malformed_share must be within [0, 1]")
         if options.rate <= 0 or options.devices <= 0:
@@ -86,7 +93,14 @@ class SensorFleet:
         self.sims = [DeviceSim(spec, site, options.seed) for spec in self.specs]
         self.per_device = options.per_device_sessions
         if self.per_device is None:
-            self.per_device = options.devices <= 100
+            self.per_device = credentials is not None or options.devices <= 100
+        self.credentials = dict(credentials) if credentials is not None else None
+        if self.credentials is not None:
+            if not self.per_device:
+                raise ValueError("per-device credentials need one session per device (per_device_sessions)")
+            missing = [s.device_id for s in self.specs if s.device_id not in self.credentials]
+            if missing:
+                raise ValueError(f"no credentials for {len(missing)} device(s), e.g. {missing[:3]}")
         self.rng = random.Random(f"{options.seed}:fleet")
         self.report = SendReport()
         self._publishers: dict[int, BoundedPublisher] = {}
@@ -160,12 +174,17 @@ class SensorFleet:
     def _publisher(self, index: int) -> BoundedPublisher:
         if self.per_device:
             return self._publishers[index]
-        assert self._shared is not None
+        if self._shared is None:
+            raise RuntimeError("the fleet's shared publisher is not connected: start the fleet first")
         return self._shared
 
     def _connect(self, index: int) -> None:
         sim = self.sims[index]
-        publisher = BoundedPublisher(self.target, f"sim-{self.site}-{sim.spec.device_id}"[:64],
+        target = self.target
+        if self.credentials is not None:
+            target = target.model_copy(update={"username": sim.spec.device_id,
+                                               "password": self.credentials[sim.spec.device_id]})
+        publisher = BoundedPublisher(target, f"sim-{self.site}-{sim.spec.device_id}"[:64],
                                      max_inflight=self.options.max_inflight, will=(sim.status_topic, b"offline"))
         self._publishers[index] = publisher.start()
         self._status(publisher, index, "online")

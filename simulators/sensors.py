@@ -18,12 +18,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from ingest import topics
+from common import topics
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class SensorKind(StrEnum):
+    """The kinds of simulated device; each has its own reading model and metrics."""
+
     TEMPERATURE = "temperature"
     SMOKE = "smoke"
     DOOR = "door"
@@ -209,6 +211,7 @@ def format_ts(ts: datetime, iso: bool, tz: tzinfo = SHANGHAI) -> int | str:
 
 
 def dumps(payload: object) -> bytes:
+    """Compact JSON bytes, as small devices send them."""
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
@@ -234,6 +237,7 @@ class DeviceSim:
 
     @property
     def status_topic(self) -> str:
+        """Where this device's retained online/offline status goes."""
         return topics.status(self.site, self.spec.device_id)
 
     def next(self, ts: datetime) -> Reading:
@@ -295,4 +299,4 @@ def malformed_message(reason: Malformed, spec: DeviceSpec, site: str, ts: dateti
         return topic, dumps({"ts": format_ts(ts + timedelta(days=365), iso=False), "metrics": {"temperature_c": 21.5}})
     if reason is Malformed.OVERSIZED:
         return topic, dumps({"ts": stamp, "metrics": {"temperature_c": 21.5}, "pad": "x" * oversize_bytes})
-    return f"estate/{site}/sensor/{spec.device_id}/diagnostics", dumps({"ts": stamp, "uptime_s": 12})
+    return topics.sensor_leaf(site, spec.device_id, "diagnostics"), dumps({"ts": stamp, "uptime_s": 12})

@@ -1,0 +1,1 @@
+"""Persistence: connections, migrations and queries behind typed functions; imports nothing of EstateWatch's own."""

@@ -1,24 +1,32 @@
-"""Connections and pools over psycopg 3."""
+"""Connections and pools over psycopg 3, typed so every row is a ``dict[str, Any]`` to mypy as it is at run time."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeAlias
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
+Conn: TypeAlias = psycopg.Connection[DictRow]
+"""A connection whose rows are dicts: the only kind EstateWatch opens."""
 
-def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[dict[str, object]]:
-    """One connection whose rows come back as dicts."""
+Pool: TypeAlias = ConnectionPool[Conn]
+"""A pool of such connections."""
+
+
+def connect(url: str, *, autocommit: bool = False) -> Conn:
+    """Open one connection whose rows come back as dicts."""
     return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
 
 
-def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "estatewatch") -> ConnectionPool:
-    """A pool that checks connections on checkout, so a restarted database heals by itself."""
-    pool: ConnectionPool = ConnectionPool(
+def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "estatewatch") -> Pool:
+    """Open a pool that checks connections on checkout, so a restarted database heals by itself."""
+    pool: Pool = ConnectionPool(
         url,
+        connection_class=Conn,
         min_size=min_size,
         max_size=max_size,
         name=name,
@@ -32,13 +40,13 @@ def make_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "es
 
 
 @contextmanager
-def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection[dict[str, object]]]:
+def transaction(pool: Pool) -> Iterator[Conn]:
     """Check out a connection and run the body in one transaction."""
     with pool.connection() as conn, conn.transaction():
-        yield conn  # type: ignore[misc]
+        yield conn
 
 
-def has_timescaledb(conn: psycopg.Connection[dict[str, object]]) -> bool:
-    """True when the TimescaleDB extension is installed or installable in this server."""
+def has_timescaledb(conn: Conn) -> bool:
+    """Tell whether the TimescaleDB extension is installed or installable in this server."""
     row = conn.execute("SELECT 1 AS ok FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
     return row is not None

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+from store.db import Conn
+from store.filters import Where
 
 
 @dataclass
@@ -20,7 +23,7 @@ class Sighting:
     messages: int = 0
 
 
-def record_sightings(conn: psycopg.Connection[Any], site: str, sightings: dict[str, Sighting]) -> None:
+def record_sightings(conn: Conn, site: str, sightings: dict[str, Sighting]) -> None:
     """Create devices on first sight and move ``last_seen`` forward, in one statement per batch."""
     if not sightings:
         return
@@ -39,7 +42,7 @@ def record_sightings(conn: psycopg.Connection[Any], site: str, sightings: dict[s
     )
 
 
-def apply_status(conn: psycopg.Connection[Any], site: str, device_id: str, status: str, at: datetime) -> bool:
+def apply_status(conn: Conn, site: str, device_id: str, status: str, at: datetime) -> bool:
     """Set a device online/offline; True when that changed its state (the caller then records an event)."""
     conn.execute(
         "INSERT INTO devices (device_id, site, kind, status, status_changed) VALUES (%s, %s, 'device', 'unknown', %s) "
@@ -54,11 +57,12 @@ def apply_status(conn: psycopg.Connection[Any], site: str, device_id: str, statu
     return row is not None
 
 
-def registered_ids(conn: psycopg.Connection[Any]) -> set[str]:
+def registered_ids(conn: Conn) -> set[str]:
+    """Ids of provisioned devices (ingest may be told to accept no others)."""
     return {str(r["device_id"]) for r in conn.execute("SELECT device_id FROM devices WHERE registered").fetchall()}
 
 
-def register(conn: psycopg.Connection[Any], site: str, devices: Iterable[tuple[str, str, float | None]]) -> None:
+def register(conn: Conn, site: str, devices: Iterable[tuple[str, str, float | None]]) -> None:
     """Provision devices (id, kind, expected interval in seconds)."""
     with conn.cursor() as cur:
         cur.executemany(
@@ -69,12 +73,28 @@ def register(conn: psycopg.Connection[Any], site: str, devices: Iterable[tuple[s
         )
 
 
-def list_devices(
-    conn: psycopg.Connection[Any], kind: str | None, status: str | None, limit: int
-) -> list[dict[str, Any]]:
-    return conn.execute(
-        "SELECT device_id, site, kind, registered, interval_s, first_seen, last_seen, status, status_changed, "
-        "messages FROM devices WHERE (%s::text IS NULL OR kind = %s) AND (%s::text IS NULL OR status = %s) "
-        "ORDER BY device_id LIMIT %s",
-        (kind, kind, status, status, limit),
-    ).fetchall()
+@dataclass(frozen=True)
+class DeviceRow:
+    """A device as the registry knows it."""
+
+    device_id: str
+    site: str
+    kind: str
+    registered: bool
+    interval_s: float | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    status: str
+    status_changed: datetime | None
+    messages: int
+
+
+def list_devices(conn: Conn, kind: str | None, status: str | None, limit: int) -> list[DeviceRow]:
+    """Devices by id, optionally of one kind or status."""
+    where = Where().add_if(kind, "kind = %s").add_if(status, "status = %s")
+    query = sql.SQL(
+        "SELECT device_id, site, kind, registered, interval_s, first_seen, last_seen, status, status_changed,"
+        " messages FROM devices {} ORDER BY device_id LIMIT %s"
+    ).format(where.clause())
+    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
+        return cur.execute(query, [*where.params, limit]).fetchall()

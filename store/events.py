@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
+
+from store.db import Conn
 
 EventRow = tuple[datetime, str, str, str, str | None, dict[str, Any], str]  # ts, site, kind, source, subject, data, key
 
@@ -17,7 +18,7 @@ _STAGE = (
 )
 
 
-def copy_events(conn: psycopg.Connection[Any], rows: Sequence[EventRow]) -> int:
+def copy_events(conn: Conn, rows: Sequence[EventRow]) -> int:
     """Store events; a redelivered one (same key and time) is skipped. Returns how many were new."""
     if not rows:
         return 0

@@ -12,9 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
-from store.db import connect, has_timescaledb
+from store.db import Conn, connect, has_timescaledb
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +23,8 @@ _LOCK_ID = 0x45574D47  # "EWMG"
 
 @dataclass(frozen=True)
 class Migration:
+    """One migration file chosen for this server, applied once and recorded by ``version``."""
+
     version: int
     name: str
     path: Path
@@ -71,7 +71,7 @@ def apply_migrations(url: str) -> list[int]:
     return applied_now
 
 
-def _apply_one(conn: psycopg.Connection[dict[str, object]], migration: Migration) -> None:
+def _apply_one(conn: Conn, migration: Migration) -> None:
     log.info("applying migration %04d_%s", migration.version, migration.name)
     sql = migration.path.read_text(encoding="utf-8")
     with conn.transaction():

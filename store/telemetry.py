@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+from store.db import Conn
+from store.filters import Where
 
 TelemetryRow = tuple[datetime, str, str, float, int | None]  # ts, device_id, metric, value, seq
 
@@ -16,7 +20,7 @@ _STAGE = (
 )
 
 
-def copy_telemetry(conn: psycopg.Connection[Any], rows: Sequence[TelemetryRow]) -> int:
+def copy_telemetry(conn: Conn, rows: Sequence[TelemetryRow]) -> int:
     """Write rows through a COPY into a staging table; rows already stored (redeliveries) are skipped.
 
     Returns how many rows were new. Runs inside the caller's transaction.
@@ -42,25 +46,50 @@ BUCKETS: dict[str, timedelta] = {
 }
 
 
-def query_points(
-    conn: psycopg.Connection[Any], device: str, metric: str | None, start: datetime, end: datetime, limit: int
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Point:
+    """One stored reading."""
+
+    ts: datetime
+    metric: str
+    value: float
+    seq: int | None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Readings of one metric aggregated over one time bucket."""
+
+    bucket: datetime
+    metric: str
+    avg: float
+    min: float
+    max: float
+    n: int
+
+
+def _range(device: str, metric: str | None, start: datetime, end: datetime) -> Where:
+    return (Where().add("device_id = %s", device).add("ts >= %s", start).add("ts < %s", end)
+            .add_if(metric, "metric = %s"))
+
+
+def query_points(conn: Conn, device: str, metric: str | None, start: datetime, end: datetime,
+                 limit: int) -> list[Point]:
     """Raw points of one device in [start, end), oldest first."""
-    return conn.execute(
-        "SELECT ts, metric, value, seq FROM telemetry WHERE device_id = %s AND ts >= %s AND ts < %s "
-        "AND (%s::text IS NULL OR metric = %s) ORDER BY ts, metric LIMIT %s",
-        (device, start, end, metric, metric, limit),
-    ).fetchall()
+    where = _range(device, metric, start, end)
+    query = sql.SQL("SELECT ts, metric, value, seq FROM telemetry {} ORDER BY ts, metric LIMIT %s").format(
+        where.clause())
+    with conn.cursor(row_factory=class_row(Point)) as cur:
+        return cur.execute(query, [*where.params, limit]).fetchall()
 
 
-def query_buckets(
-    conn: psycopg.Connection[Any], device: str, metric: str | None, start: datetime, end: datetime, bucket: timedelta
-) -> list[dict[str, Any]]:
+def query_buckets(conn: Conn, device: str, metric: str | None, start: datetime, end: datetime,
+                  bucket: timedelta) -> list[Bucket]:
     """Time-bucketed aggregates (avg, min, max, count) of one device in [start, end)."""
-    return conn.execute(
-        "SELECT date_bin(%s, ts, timestamptz '2000-01-01') AS bucket, metric, avg(value) AS avg, "
-        "min(value) AS min, max(value) AS max, count(*) AS n FROM telemetry "
-        "WHERE device_id = %s AND ts >= %s AND ts < %s AND (%s::text IS NULL OR metric = %s) "
-        "GROUP BY 1, 2 ORDER BY 1, 2",
-        (bucket, device, start, end, metric, metric),
-    ).fetchall()
+    where = _range(device, metric, start, end)
+    query = sql.SQL(
+        "SELECT date_bin(%s, ts, timestamptz '2000-01-01') AS bucket, metric, avg(value) AS avg,"
+        " min(value) AS min, max(value) AS max, count(*) AS n FROM telemetry {} GROUP BY 1, 2 ORDER BY 1, 2"
+    ).format(where.clause())
+    with conn.cursor(row_factory=class_row(Bucket)) as cur:
+        return cur.execute(query, [bucket, *where.params]).fetchall()

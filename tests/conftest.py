@@ -5,27 +5,43 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+from pydantic import SecretStr
 
-from estatewatch.config import Settings
+from common.settings import Settings
 from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from ingest.service import IngestService
 from store.migrate import apply_migrations
+from tests.helpers import ADMIN_TOKEN
 
 TEMPLATE_DB = "ew_template"
-ADMIN_TOKEN = "test-admin-token-0123456789"
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data").start()
+def services_dir() -> Iterator[Path]:
+    """A folder for the session's servers outside pytest's temporary root.
+
+    Every pytest start tightens the permissions of that root, which would cut a server that runs under its own user
+    (PostgreSQL) off from its data directory when another pytest session starts on the same machine.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="ew-test-services-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server(services_dir: Path) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(services_dir / "pg" / "data").start()
     with psycopg.connect(server.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE_DB)))
     apply_migrations(server.url_for(TEMPLATE_DB))
     yield server
     server.stop("immediate")
@@ -36,10 +52,11 @@ def db_url(pg_server: EmbeddedPostgres, request: pytest.FixtureRequest) -> Itera
     """A fresh, migrated database for this test alone."""
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(pg_server.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(TEMPLATE_DB))
+        conn.execute(create)
     yield pg_server.url_for(name)
     with psycopg.connect(pg_server.url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +97,6 @@ def settings(db_url: str, mqtt_url: str, site: str, tmp_path: Path) -> Settings:
         mqtt_url=mqtt_url,
         site=site,
         data_dir=tmp_path / "data",
-        admin_token=ADMIN_TOKEN,  # type: ignore[arg-type]
+        admin_token=SecretStr(ADMIN_TOKEN),
         batch_max_wait_ms=50,
     )

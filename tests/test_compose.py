@@ -12,24 +12,53 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypedDict
 
 import pytest
 import typer
 import yaml
 from typer.testing import CliRunner
 
+from common.mqtt import BoundedPublisher, Message, Subscriber, shared
+from common.settings import MqttTarget, Settings
+from estatewatch.broker_accounts import AccountError, AccountRequest, BrokerAccounts, Kind, service_username
 from estatewatch.cli import app
-from estatewatch.config import MqttTarget, Settings
 from estatewatch.embedded import free_port, wait_for_port
+from estatewatch.production_guard import check
 from estatewatch.runtime import ROLES
-from ingest.mqtt import BoundedPublisher, Message, Subscriber, shared
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Service(TypedDict, total=False):
+    """The keys of a compose service these tests read."""
+
+    image: str
+    build: str
+    command: list[str]
+    environment: dict[str, str]
+    depends_on: dict[str, dict[str, str]]
+    hostname: str
+    volumes: list[str]
+    healthcheck: dict[str, object]
+
+
+class _Option(Protocol):
+    opts: list[str]
+
+
+class _Command(Protocol):
+    """What the tests read of a click command: its parameters' option names."""
+
+    @property
+    def params(self) -> Sequence[_Option]: ...
+
+
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+SERVICES: dict[str, _Service] = COMPOSE["services"]
 OURS = {name: svc for name, svc in SERVICES.items() if str(svc.get("image", "")).startswith("estatewatch:")}
 
 
@@ -43,9 +72,9 @@ def _words_before_options(command: list[str]) -> list[str]:
     return path
 
 
-def _click_command(path: list[str]) -> Any:
+def _click_command(path: list[str]) -> _Command:
     """The (typer-vendored) click command at ``path``; groups are recognised by their ``commands`` mapping."""
-    command: Any = typer.main.get_command(app)
+    command: _Command = typer.main.get_command(app)
     for word in path:
         children = getattr(command, "commands", None)
         assert children is not None, f"{' '.join(path)}: {word!r} is below a plain command"
@@ -106,7 +135,7 @@ def test_persistent_sessions_have_stable_unique_names_and_partitions_cover_every
     ingest = [svc["environment"].get("EW_MQTT_CLIENT_ID") for n, svc in OURS.items() if n.startswith("ingest")]
     assert None not in ingest
     assert len(ingest) == len(set(ingest))
-    workers = [n for n in OURS if n not in ("migrate", "api")]
+    workers = [n for n in OURS if n not in ("migrate", "broker-accounts", "api")]  # one-shots have no session
     hostnames = [OURS[n].get("hostname") for n in workers]  # alerts names its session after the host
     assert hostnames == workers
     parts = [svc["environment"]["EW_VISION_PARTITION"] for n, svc in OURS.items() if n.startswith("vision")]
@@ -125,39 +154,52 @@ def test_bind_mounted_files_are_in_the_repository() -> None:
 
 # --- the broker configuration of the deployment, on a real Mosquitto -------------------------------------------
 
-USERS = {"estatewatch": "svc-secret", "devices": "dev-secret", "integrator": "int-secret"}
+SITE = "e1"
+SERVICE_PASSWORDS = {Kind.INGEST: "ingest-password-0123456789abc", Kind.ALERTS: "alerts-password-0123456789abc",
+                     Kind.API: "api-password-0123456789abcdefg", Kind.INTEGRATOR: "integrator-password-012345678"}
+
+
+@dataclass
+class DeployBroker:
+    """deploy/mosquitto/mosquitto.conf as shipped, on the files BrokerAccounts writes, in tmp_path."""
+
+    port: int
+    accounts: BrokerAccounts
+    device_password: str
 
 
 @pytest.fixture
-def deploy_broker(tmp_path: Path) -> Iterator[int]:
-    """deploy/mosquitto/ as shipped, with paths and port moved into tmp_path."""
-    if shutil.which("mosquitto_passwd") is None:
-        pytest.fail("mosquitto_passwd is missing: install the mosquitto package (make test does)")
+def deploy_broker(tmp_path: Path) -> Iterator[DeployBroker]:
+    mosquitto = shutil.which("mosquitto")
+    if mosquitto is None:
+        pytest.fail("mosquitto is missing: install the mosquitto package (make test does)")
+    accounts = BrokerAccounts(tmp_path / "auth")
+    accounts.set_passwords([(AccountRequest(kind, SITE), pw) for kind, pw in SERVICE_PASSWORDS.items()])
+    device = accounts.issue(Kind.SENSOR, SITE, "temp-1")
     port = free_port()
-    passwd = tmp_path / "passwd"
-    passwd.touch(mode=0o600)
-    for user, password in USERS.items():
-        subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, password], check=True, capture_output=True)
     conf = (ROOT / "deploy/mosquitto/mosquitto.conf").read_text()
     conf = re.sub(r"^listener 1883$", f"listener {port} 127.0.0.1", conf, flags=re.M)
-    conf = conf.replace("/mosquitto/data/passwd", str(passwd)).replace("/mosquitto/data/", f"{tmp_path}/")
-    conf = conf.replace("/mosquitto/config/acl", str(ROOT / "deploy/mosquitto/acl"))
+    conf = conf.replace("/mosquitto/data/auth/", f"{accounts.directory}/").replace("/mosquitto/data/", f"{tmp_path}/")
     conf = conf.replace("log_dest stdout", f"log_dest file {tmp_path}/broker.log")
     if os.geteuid() == 0:  # as root, mosquitto would switch to a user that cannot read tmp_path
         conf += "user root\n"
     (tmp_path / "mosquitto.conf").write_text(conf)
-    process = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "mosquitto.conf")], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    # the broker by absolute path, on the configuration written just above
+    process = subprocess.Popen([mosquitto, "-c", str(tmp_path / "mosquitto.conf")],  # noqa: S603
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port)
-        yield port
+        yield DeployBroker(port, accounts, device.password)
     finally:
         process.terminate()
         process.wait(10)
 
 
-def _target(port: int, user: str | None) -> MqttTarget:
-    return MqttTarget(host="127.0.0.1", port=port, username=user, password=USERS.get(user or ""))
+def _target(port: int, kind: Kind | None, password: str | None = None) -> MqttTarget:
+    if kind is None:
+        return MqttTarget(host="127.0.0.1", port=port)
+    return MqttTarget(host="127.0.0.1", port=port, username=service_username(kind, SITE),
+                      password=password or SERVICE_PASSWORDS[kind])
 
 
 def _refused(target: MqttTarget) -> bool:
@@ -172,7 +214,7 @@ def _refused(target: MqttTarget) -> bool:
     return False
 
 
-def _collect(port: int, user: str, filters: list[str]) -> tuple[Subscriber, list[Message]]:
+def _collect(target: MqttTarget, filters: list[str]) -> tuple[Subscriber, list[Message]]:
     got: list[Message] = []
     lock = threading.Lock()
 
@@ -180,37 +222,85 @@ def _collect(port: int, user: str, filters: list[str]) -> tuple[Subscriber, list
         with lock:
             got.append(message)
 
-    subscriber = Subscriber(_target(port, user), filters, keep, persistent=False, manual_ack=False)
+    subscriber = Subscriber(target, filters, keep, persistent=False, manual_ack=False)
     subscriber.start()
     assert subscriber.wait_connected()
     return subscriber, got
 
 
-def test_deployed_broker_refuses_strangers_and_applies_the_acl(deploy_broker: int) -> None:
-    port = deploy_broker
+def test_deployed_broker_refuses_strangers_and_applies_the_acl(deploy_broker: DeployBroker) -> None:
+    port = deploy_broker.port
     assert _refused(_target(port, None))
-    assert _refused(MqttTarget(host="127.0.0.1", port=port, username="devices", password="wrong"))
+    assert _refused(_target(port, Kind.INGEST, "wrong-password-0123456789"))
+    device_target = MqttTarget(host="127.0.0.1", port=port, username="temp-1",
+                               password=deploy_broker.device_password)
 
-    ingest, to_ingest = _collect(port, "estatewatch", [shared("ingest", "estate/e1/sensor/#")])
-    integrator, to_integrator = _collect(port, "integrator", ["estate/#"])
-    snoop, to_device = _collect(port, "devices", ["estate/+/sensor/#", "estate/+/alerts"])
+    ingest, to_ingest = _collect(_target(port, Kind.INGEST), [shared("ingest", "estate/e1/sensor/#")])
+    integrator, to_integrator = _collect(_target(port, Kind.INTEGRATOR), ["estate/e1/alerts"])
     time.sleep(0.3)  # SUBACKs follow the CONNACKs
-    device = BoundedPublisher(_target(port, "devices")).start()
-    service = BoundedPublisher(_target(port, "estatewatch")).start()
-    device.publish("estate/e1/sensor/temp-1/telemetry", b'{"ts":1,"metrics":{"t":1.0}}')
+    device = BoundedPublisher(device_target).start()
+    alerts = BoundedPublisher(_target(port, Kind.ALERTS)).start()
+    device.publish("estate/e1/sensor/temp-2/telemetry", b'{"ts":1,"metrics":{"t":9.0}}')  # as another device
     device.publish("estate/e1/alerts", b'{"forged":true}')  # devices may not raise alerts
-    service.publish("estate/e1/alerts", b'{"type":"new"}')
+    device.publish("estate/e1/sensor/temp-1/telemetry", b'{"ts":1,"metrics":{"t":1.0}}')
+    alerts.publish("estate/e1/alerts", b'{"type":"new"}')
     device.flush()
-    service.flush()
+    alerts.flush()
     deadline = time.monotonic() + 5
     while (not to_ingest or not to_integrator) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)  # anything the ACL wrongly let through would arrive by now
-    for client in (ingest, integrator, snoop):
+    for client in (ingest, integrator):
         client.stop()
     device.close()
-    service.close()
+    alerts.close()
 
     assert [m.topic for m in to_ingest] == ["estate/e1/sensor/temp-1/telemetry"]
     assert [(m.topic, m.payload) for m in to_integrator] == [("estate/e1/alerts", b'{"type":"new"}')]
-    assert to_device == []
+
+
+def test_set_passwords_is_idempotent(tmp_path: Path) -> None:
+    accounts = BrokerAccounts(tmp_path)
+    requests = [(AccountRequest(kind, SITE), pw) for kind, pw in SERVICE_PASSWORDS.items()]
+    accounts.set_passwords(requests)
+    before = accounts.password_file.read_text()
+    accounts.set_passwords(requests)
+    assert accounts.password_file.read_text() == before  # unchanged passwords keep their hashes
+    with pytest.raises(AccountError, match="at least"):
+        accounts.set_passwords([(AccountRequest(Kind.VISION, SITE), "short")])
+
+
+def _fill(value: str) -> str:
+    """Compose interpolation as with a complete .env: defaults where given, a strong secret where required."""
+    value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+    return re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "Zx8-filled-in-by-dot-env-0123456789", value)
+
+
+def test_each_role_logs_in_with_its_own_account_and_serve_would_accept_the_settings() -> None:
+    ensured = OURS["broker-accounts"]["command"]
+    roles = {pair.split("=")[0] for pair in ensured if "=" in pair}
+    for name, svc in OURS.items():
+        url = svc["environment"].get("EW_MQTT_URL")
+        if "--role" not in svc["command"]:
+            continue
+        role = svc["command"][svc["command"].index("--role") + 1]
+        assert url is not None, name
+        assert url.startswith(f"mqtt://ew.{role}.${{EW_SITE:-demo}}:"), name
+        assert role in roles, f"{name} logs in as ew.{role}.* but broker-accounts does not create it"
+        env = {k: v for k, v in svc["environment"].items() if k.startswith("EW_")}
+        env = {k: _fill(v) for k, v in env.items()}
+        settings = Settings.model_validate({k[3:].lower(): v for k, v in env.items()})
+        assert check(settings, {role}) == [], name
+    health = str(SERVICES["mosquitto"]["healthcheck"]["test"])
+    assert "ew.api." in health
+    assert "MQTT_SERVICE_PASSWORD" not in (ROOT / "docker-compose.yml").read_text()
+    assert not (ROOT / "deploy/mosquitto/acl").exists()  # the shared accounts are gone
+
+
+def test_broker_entrypoint_is_valid_shell() -> None:
+    shell = shutil.which("sh")
+    assert shell is not None
+    # the system shell by absolute path, checking syntax only
+    done = subprocess.run([shell, "-n", str(ROOT / "deploy/mosquitto/entrypoint.sh")],  # noqa: S603
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from common.settings import Settings
 from estatewatch.cli import app
-from estatewatch.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,8 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:
 def test_cli_contracts_exist() -> None:
     runner = CliRunner()
     for path in (["demo"], ["serve"], ["migrate"], ["detect"], ["replay"], ["eval", "littering"],
-                 ["bench", "ingest"], ["bench", "vision"], ["bench", "alerts"], ["simulate", "sensors"],
-                 ["simulate", "cameras"], ["simulate", "residents"]):
+                 ["eval", "inactivity"], ["bench", "ingest"], ["bench", "vision"], ["bench", "alerts"],
+                 ["simulate", "sensors"],
+                 ["simulate", "cameras"], ["simulate", "residents"], ["bench", "faces"], ["simulate", "entrance"]):
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from estatewatch.config import Settings
+from common.settings import Settings
 from ingest.service import IngestService
 from simulators.sensor_fleet import FleetOptions, SensorFleet
 from simulators.sensors import SensorKind
-from tests.conftest import ADMIN_TOKEN
-from tests.helpers import scalar, wait_until
+from tests.helpers import ADMIN_TOKEN, scalar, wait_until
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
 
 
 def test_simulated_sensors_reach_the_api(settings: Settings, ingest_service: IngestService, db_url: str) -> None:

@@ -34,7 +34,8 @@ EMPTY = Blobs(np.zeros((0, 2)), np.zeros(0, np.int64))
 
 def extract(fg: Mask, *, max_area: int, max_blobs: int = 400) -> Blobs:
     """Blobs of the mask dilated by one pixel (which joins the fragments a threshold splits); blobs larger than
-    ``max_area`` (insects on the lens, trees) are dropped here."""
+    ``max_area`` (insects on the lens, trees) are dropped here.
+    """
     if cv2.countNonZero(fg) == 0:
         return EMPTY
     # straight runs compressed to their end points, which still include every contour's extreme rows and columns

@@ -11,7 +11,8 @@ from vision.camera_config import CameraConfig
 
 def draw_calibration(img: NDArray[np.uint8], cfg: CameraConfig) -> NDArray[np.uint8]:
     """A copy of the (BGR) frame with masks shaded red, floor boundaries in yellow with floor numbers, and window
-    column boundaries in cyan."""
+    column boundaries in cyan.
+    """
     out = img.copy()
     h, w = out.shape[:2]
     thick = max(1, h // 540)
@@ -39,6 +40,7 @@ def draw_calibration(img: NDArray[np.uint8], cfg: CameraConfig) -> NDArray[np.ui
 
 
 def calibration_jpeg(jpeg: bytes, cfg: CameraConfig) -> bytes:
+    """The calibration drawn over a JPEG frame, as a JPEG (for the console's camera view)."""
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError("the frame does not decode")

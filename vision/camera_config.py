@@ -11,6 +11,18 @@ from pydantic import BaseModel, Field, field_validator
 Point = tuple[float, float]
 
 
+class FacadeRect(BaseModel):
+    """Four image points (full-resolution px) of a rectangle on the facade of known size: bottom-left,
+    bottom-right, top-right, top-left. Its homography gives yawed and rolled cameras their rotation.
+    """
+
+    points: list[Point] = Field(min_length=4, max_length=4)
+    width_m: float = Field(gt=0)
+    height_m: float = Field(gt=0)
+    # facade position (m) of the bottom-left corner: along the facade, and height above the bottom of floor 1
+    origin_m: Point = (0.0, 0.0)
+
+
 class CameraConfig(BaseModel):
     """One camera. Only ``id`` is required; without ``floor_lines`` the floor of an event is unknown (null)."""
 
@@ -26,6 +38,10 @@ class CameraConfig(BaseModel):
     masks: list[list[Point]] = Field(default_factory=list)
     # image x (px) of the boundaries between window columns, left to right; column i lies between lines i and i+1
     window_columns: list[float] = Field(default_factory=list)
+    # optional geometry: the camera's height above the bottom of floor 1 (m; 1.5 when absent), which the floor
+    # lines alone cannot tell, and a known facade rectangle for cameras that are yawed or rolled
+    camera_height_m: float | None = None
+    facade_rect: FacadeRect | None = None
 
     @field_validator("floor_lines")
     @classmethod
@@ -50,6 +66,7 @@ class CameraConfig(BaseModel):
 
     @property
     def calibrated(self) -> bool:
+        """Whether floor lines map rows to heights (two boundaries at least)."""
         return len(self.floor_lines) >= 2
 
 
@@ -64,6 +81,6 @@ def load_cameras(path: Path | None) -> dict[str, CameraConfig]:
         return {}
     raw = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(raw, list):
-        raise ValueError(f"{path}: expected a JSON list of camera objects")
+        raise ValueError(f"{path}: expected a JSON list of camera objects")  # noqa: TRY004 (callers report bad files as ValueError)
     cameras = [CameraConfig.model_validate(item) for item in raw]
     return {c.id: c for c in cameras}

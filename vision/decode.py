@@ -9,7 +9,9 @@ from numpy.typing import NDArray
 GrayFrame = NDArray[np.uint8]
 
 # Frames at least this wide are decoded at half size by libjpeg itself (DCT scaling): the decode is ~40% cheaper and
-# a 4 px object still covers 2x2 px, which the detector finds (see docs/performance.md for the recall check).
+# a 4 px object still covers 2x2 px, which the detector finds (see docs/performance.md for the recall check). Full
+# size at 720p was tried: unaveraged sensor noise then passes the motion threshold tuned for half size and makes
+# thousands of short tracks per 100 frames, in which the object's track is lost.
 HALF_SCALE_MIN_WIDTH = 1280
 _REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4}
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -47,15 +49,20 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
         if marker in _SOF:
             if i + 9 > n:
                 break
-            height = int.from_bytes(data[i + 5:i + 7], "big")
-            width = int.from_bytes(data[i + 7:i + 9], "big")
-            if width == 0 or height == 0:
-                raise BadFrameError("corrupt", "zero frame size")
-            return width, height
+            return _frame_size(data, i)
         if marker == 0xDA:  # start of scan before any frame header
             break
         i += 2 + length
     raise BadFrameError("corrupt", "no frame header")
+
+
+def _frame_size(data: bytes, i: int) -> tuple[int, int]:
+    """(width, height) from the frame header at byte ``i``."""
+    height = int.from_bytes(data[i + 5:i + 7], "big")
+    width = int.from_bytes(data[i + 7:i + 9], "big")
+    if width == 0 or height == 0:
+        raise BadFrameError("corrupt", "zero frame size")
+    return width, height
 
 
 def scale_for_width(width: int) -> int:

@@ -14,13 +14,14 @@ from vision.camera_config import CameraConfig
 from vision.classifier import ClassifierParams, Verdict, classify
 from vision.decode import GrayFrame
 from vision.fragments import FragmentJoiner
+from vision.frame_clock import FrameClock
+from vision.geometry import PinholeCamera, camera_for
 from vision.motion import MotionModel, MotionParams, mask_image
 from vision.tracker import Track, Tracker
 
-# a track rejected for one of these may be a piece of a fall the tracker lost (too short, too few floors, gaps);
-# the others (sideways, jitter, climbing, hovering midway) are about what the thing did, not how much was seen
-PIECE_REASONS = frozenset({"too_few_floors", "low_score", "sparse", "jump", "mostly_static", "accel", "poor_fit",
-                           "short_span", "not_accelerating"})
+# a track rejected for one of these may be a piece of a fall the tracker lost (too short, too few floors, gaps, or
+# only the late part, near terminal speed, that looks like flight); the others say what the thing was instead
+PIECE_REASONS = frozenset({"too_few_floors", "sparse", "short_span", "not_accelerating", "not_physical", "flight"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class LitteringEvent:
     score: float
     track: list[tuple[int, float, float]] = field(default_factory=list)
     window_column: int | None = None
+    model: str = "camera"  # what explained the fall: "camera" (3-D, calibrated) or "uncalibrated" / "floor_lines"
 
     def to_json(self) -> dict[str, Any]:
         """The offline ``detect --json`` line (a promise to integrators: keys and meaning are fixed)."""
@@ -51,16 +53,20 @@ class LitteringEvent:
             "floor": self.floor,
             "track": [[f, round(x, 1), round(y, 1)] for f, x, y in self.track],
             "score": self.score,
+            "model": self.model,
         }
 
 
 @dataclass
 class DetectorStats:
+    """Counters a long-running worker reports: frames, resets, tracks judged, and why tracks were rejected."""
+
     frames: int = 0
     global_changes: int = 0
     resolution_changes: int = 0
     tracks_ended: int = 0
     joined: int = 0  # falls found by joining pieces of track
+    repeated_frames: int = 0  # frames that repeat their predecessor (upsampled footage), skipped
     rejected: dict[str, int] = field(default_factory=dict)
 
 
@@ -77,8 +83,12 @@ class Detector:
         self.stats = DetectorStats()
         self.scale = 1
         self.full_height = 0
+        self.full_width = 0
+        self.camera: PinholeCamera | None = None  # fitted from the calibration once the frame size is known
+        self._gravity_px = 0.0
         self._recent: list[LitteringEvent] = []
         self.fragments = FragmentJoiner(classifier=self.classifier_params)
+        self.clock = FrameClock()  # tracks run on ticks of new content; events report delivered frame numbers
 
     def feed(self, gray: GrayFrame, frame: int, t: float, scale: int = 1) -> list[LitteringEvent]:
         """Process one frame decoded at 1/``scale`` of full resolution; returns the events that completed now."""
@@ -89,19 +99,30 @@ class Detector:
             events = self.finish()
             self.motion = MotionModel(self.motion_params)
             self.fragments = FragmentJoiner(classifier=self.classifier_params)  # pieces in the old pixel grid
+            self.clock.reset()
         if self.motion.shape is None:
             self.scale = scale
             self.full_height = gray.shape[0] * scale
+            self.full_width = gray.shape[1] * scale
+            self.camera = self._fit_camera()
+            self._gravity_px = self._gravity_px_per_s2()
             self.motion.allowed = mask_image(gray.shape, self.cfg.masks, scale)
+        tick = self.clock.advance(gray, frame, t)
+        if tick is None:
+            self.stats.repeated_frames += 1
+            return events
         before = self.motion.global_changes
         fg = self.motion.apply(gray)
         self.stats.global_changes += self.motion.global_changes - before
         if fg is None:
             return events
-        # thrown objects are at most ~20 px across at full resolution; bigger blobs are insects, trees, people
-        max_area = int((44 / scale) ** 2)
+        # thrown objects are at most ~40 px across at full resolution (plus the blur of motion); bigger blobs are
+        # insects at the lens, trees, people
+        max_area = int((60 / scale) ** 2)
         blobs = extract(fg, max_area=max_area)
-        ended = self.tracker.step(frame, t, blobs)
+        period = self.clock.period or (1.0 / self.cfg.fps if self.cfg.fps else 0.05)
+        self.tracker.accel = self._gravity_px * period * period
+        ended = self.tracker.step(tick, t, blobs)
         return events + self._judge(ended)
 
     def finish(self) -> list[LitteringEvent]:
@@ -134,24 +155,45 @@ class Detector:
                     self.fragments.keep(whole)  # a third piece may yet follow
         return events
 
+    def _gravity_px_per_s2(self) -> float:
+        """Gravity in processing px/s^2 where the facade looks largest (its bottom), with room for an object
+        thrown out towards the camera; without calibration, a picture spanning some 60 m is assumed.
+        """
+        lines = self.cfg.floor_lines
+        if len(lines) >= 2:
+            px_per_m = max(a - b for a, b in pairwise(lines)) / self.cfg.floor_height_m
+        else:
+            px_per_m = self.full_height / 60.0
+        return 9.81 * 1.3 * px_per_m / self.scale
+
+    def _fit_camera(self) -> PinholeCamera | None:
+        """The camera geometry for this frame size; a calibration that gives none leaves the image-space model."""
+        try:
+            return camera_for(self.cfg, self.full_width, self.full_height)
+        except ValueError:
+            return None
+
     def _classify(self, tr: Track) -> Verdict | None:
         if len(tr) < self.classifier_params.min_points:
             return None
-        return classify(tr, self.cfg, self.scale, self.full_height, self.classifier_params)
+        return classify(tr, self.cfg, self.scale, self.full_height, self.classifier_params, camera=self.camera,
+                        image_width=self.full_width)
 
     def _report(self, tr: Track, verdict: Verdict, events: list[LitteringEvent]) -> None:
         s, pts = self.scale, verdict.points
+        frame_of = self.clock.frame_of
         ev = LitteringEvent(
             camera=self.cfg.id,
-            frame_start=tr.frames[pts[0]],
-            frame_end=tr.frames[pts[-1]],
+            frame_start=frame_of(tr.frames[pts[0]]),
+            frame_end=frame_of(tr.frames[pts[-1]]),
             t_start=tr.times[pts[0]],
             t_end=tr.times[pts[-1]],
             origin=verdict.origin,
             floor=verdict.floor,
             score=verdict.score,
-            track=[(tr.frames[i], tr.xs[i] * s, tr.ys[i] * s) for i in pts],
+            track=[(frame_of(tr.frames[i]), tr.xs[i] * s, tr.ys[i] * s) for i in pts],
             window_column=verdict.column,
+            model=verdict.model,
         )
         if not self._duplicate(ev):
             events.append(ev)
@@ -160,7 +202,8 @@ class Detector:
     def _duplicate(self, ev: LitteringEvent) -> bool:
         """A fall split into two tracks (a gap, an exposure jump) is reported once, by whichever part ended first:
         the two parts follow each other in time, and the second starts about where the first one's object was
-        heading. Two objects thrown together from one column are two falls: the upper one is seen well above."""
+        heading. Two objects thrown together from one column are two falls: the upper one is seen well above.
+        """
         tol = 0.03 * self.full_height + 10
         for old in self._recent:
             first, second = (old, ev) if old.t_start <= ev.t_start else (ev, old)
@@ -176,7 +219,8 @@ class Detector:
 def _heading(ev: LitteringEvent, frame: int) -> tuple[float, float]:
     """Where the object of ``ev`` had got to by ``frame``: its end, carried on down at its last speed for the
     frames since (a lower bound: it still accelerates). The end is judged by the last points, as the very last
-    blob may be a stray."""
+    blob may be a stray.
+    """
     end = sorted(ev.track[-3:], key=lambda p: p[1])
     x, y = end[len(end) // 2][1], max(p[2] for p in end)
     recent = ev.track[-5:]

@@ -34,17 +34,28 @@ INDEX_NAME = "clip.json"
 class FrameRing:
     """The last ``seconds`` of one camera's JPEGs, by frame index."""
 
-    def __init__(self, fps: float, seconds: float = 12.0) -> None:
+    def __init__(self, fps: float, seconds: float = 12.0, max_bytes: int = 48 * 1024 * 1024) -> None:
         self.frames: deque[tuple[int, bytes]] = deque(maxlen=max(2, int(fps * seconds)))
+        self.max_bytes = max_bytes
+        self.bytes = 0
 
     def append(self, index: int, jpeg: bytes) -> None:
+        """Keep one frame; the oldest fall out once the ring holds ``seconds`` of video or ``max_bytes``."""
+        if len(self.frames) == self.frames.maxlen:
+            self.bytes -= len(self.frames[0][1])
         self.frames.append((index, jpeg))
+        self.bytes += len(jpeg)
+        while self.bytes > self.max_bytes and len(self.frames) > 1:  # a camera's memory is bounded in bytes too
+            self.bytes -= len(self.frames.popleft()[1])
 
     def window(self, first: int, last: int) -> list[tuple[int, bytes]]:
+        """The frames still held between ``first`` and ``last`` (inclusive), for an event's clip."""
         return [(i, j) for i, j in self.frames if first <= i <= last]
 
     def clear(self) -> None:
+        """Forget every held frame, so none of them can end up in a later clip."""
         self.frames.clear()
+        self.bytes = 0
 
 
 @dataclass
@@ -58,6 +69,7 @@ class PendingEvidence:
 
 
 def clip_bounds(event: LitteringEvent, fps: float, margin_s: float = 2.0) -> tuple[int, int]:
+    """The frame range of an event's clip: the fall plus ``margin_s`` on each side, so reviewers see context."""
     margin = round(margin_s * fps)
     return max(0, event.frame_start - margin), event.frame_end + margin
 
@@ -117,7 +129,7 @@ def encode_mp4(directory: Path) -> Path | None:
             img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_REDUCED_COLOR_2)
             if img is None:
                 continue
-            if size is None:
+            if writer is None or size is None:  # the first frame that decodes sets the clip's size
                 h, w = img.shape[:2]
                 f = min(1.0, MP4_MAX_WIDTH / w)
                 size = (int(w * f) // 2 * 2, int(h * f) // 2 * 2)
@@ -126,7 +138,6 @@ def encode_mp4(directory: Path) -> Path | None:
                     raise RuntimeError("no VP9 encoder in this OpenCV build")
             if (img.shape[1], img.shape[0]) != size:
                 img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-            assert writer is not None
             writer.write(img)
             written += 1
     finally:
@@ -140,7 +151,8 @@ def encode_mp4(directory: Path) -> Path | None:
 
 def write_evidence(pending: PendingEvidence, ring: FrameRing, fps: float) -> tuple[Path | None, Path | None]:
     """Snapshot (from the frame in the middle of the track) and the MJPEG clip (~2 s either side) into the event's
-    folder; returns (snapshot, clip index). Fast: one decode and one encode for the snapshot, no video encoding."""
+    folder; returns (snapshot, clip index). Fast: one decode and one encode for the snapshot, no video encoding.
+    """
     first, last = clip_bounds(pending.event, fps)
     frames = ring.window(first, last)
     if not frames:

@@ -19,6 +19,8 @@ from vision.tracker import Track
 
 @dataclass
 class FragmentJoiner:
+    """Recently ended pieces that went down, and the joins a new track could make with them."""
+
     max_gap_frames: int = 10  # from the last detection of one piece to the first of the next
     keep_s: float = 3.0  # how long a piece waits for its continuation
     max_lateral: float = 0.3  # |dx| / dy across the gap, as for a whole fall
@@ -46,7 +48,8 @@ class FragmentJoiner:
 
     def keep(self, track: Track) -> None:
         """Remember the falling part of a track that went down (it may continue in a later track), without the
-        stray blobs the track took after the object vanished: the next piece starts where the object was."""
+        stray blobs the track took after the object vanished: the next piece starts where the object was.
+        """
         if len(track) < 3 or max(track.ys) - track.ys[0] <= 3.0:
             return  # never went down: not a piece of a fall
         frames, ys = np.asarray(track.frames), np.asarray(track.ys)

@@ -18,6 +18,8 @@ _KERNEL = np.ones((3, 3), np.uint8)
 
 @dataclass(frozen=True)
 class MotionParams:
+    """Background model settings, each with the behaviour it is set for."""
+
     alpha: float = 0.06  # background learning rate per frame: a light switched on is absorbed within ~1.5 s at 20 fps
     threshold: int = 14  # grey levels beyond the 3x3 background range that count as foreground
     jump_level: float = 12.0  # mean |difference| on a sparse grid above which the whole picture changed...
@@ -47,6 +49,7 @@ class MotionModel:
 
     @property
     def shape(self) -> tuple[int, int] | None:
+        """Frame shape the model is seeded for, None before the first frame."""
         return None if self._bg8 is None else (self._bg8.shape[0], self._bg8.shape[1])
 
     def reset(self, gray: Mask) -> None:
@@ -56,7 +59,8 @@ class MotionModel:
         self._refresh_threshold()
 
     def _refresh_threshold(self) -> None:
-        assert self._bg8 is not None
+        if self._bg8 is None:
+            return
         spread = cv2.morphologyEx(self._bg8, cv2.MORPH_GRADIENT, _KERNEL)  # 3x3 max - min, in one pass
         self._thr = np.asarray(cv2.convertScaleAbs(spread, alpha=1.0, beta=self.params.threshold), dtype=np.uint8)
 

@@ -17,7 +17,8 @@ JPEG_SUFFIXES = {".jpg", ".jpeg"}
 
 def folder_frames(folder: Path) -> Iterator[tuple[GrayFrame, int]]:
     """JPEG frames in file-name order, decoded like live frames; unreadable files are skipped (they keep their
-    frame number, so later frames stay aligned with their file position)."""
+    frame number, so later frames stay aligned with their file position).
+    """
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in JPEG_SUFFIXES):
         data = path.read_bytes()
         try:
@@ -29,6 +30,7 @@ def folder_frames(folder: Path) -> Iterator[tuple[GrayFrame, int]]:
 
 
 def video_frames(path: Path) -> Iterator[tuple[GrayFrame, int]]:
+    """Grayscale frames of a video file, reduced like live JPEGs of the same width, with their scale."""
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise ValueError(f"OpenCV cannot open {path}")
@@ -45,6 +47,7 @@ def video_frames(path: Path) -> Iterator[tuple[GrayFrame, int]]:
 
 
 def video_fps(path: Path) -> float | None:
+    """The frame rate the container declares, None when it declares none."""
     cap = cv2.VideoCapture(str(path))
     try:
         fps = float(cap.get(cv2.CAP_PROP_FPS))

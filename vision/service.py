@@ -7,6 +7,7 @@ seconds late, so after an outage the service starts from the live picture instea
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -16,20 +17,37 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 
-from estatewatch.config import Settings
-from ingest.mqtt import Message, Subscriber
+from prometheus_client import Counter
+
+from common import topics
+from common.mqtt import Message, Subscriber
+from common.settings import Settings
+from store.db import connect
+from store.littering import CameraHealth, upsert_camera, upsert_health
 from vision import metrics as m
 from vision.camera_config import CameraConfig, load_cameras
-from vision.decode import BadFrameError, jpeg_size
-from vision.workers import WorkerConfig, in_partition, parse_partition, worker_for, worker_main
+from vision.decode import BadFrameError
+from vision.frame_guard import checked_size, inside
+from vision.paths import latest_frame_path
+from vision.records import AlertSink
+from vision.reports import (
+    EvidenceFailed,
+    FrameRejected,
+    FramesAnalysed,
+    LitteringFound,
+    TracksRejected,
+    WorkerReport,
+)
+from vision.workers import FrameItem, WorkerConfig, in_partition, parse_partition, worker_for, worker_main
 
 log = logging.getLogger(__name__)
 
 QUEUE_FRAMES = 64  # per worker; beyond this frames are dropped (counted), never queued without bound
 HEALTH_EVERY_S = 2.0
+HEALTH_ERRORS = Counter("ew_vision_health_errors_total", "Passes of the vision health loop that failed")
 
 
 @dataclass
@@ -50,28 +68,22 @@ class CameraSeen:
     silent: bool = False
 
 
-def frame_topic(site: str) -> str:
-    return f"estate/{site}/camera/+/frame"
-
-
-def latest_frame_path(data_dir: Path, camera: str) -> Path:
-    """Where the newest JPEG of a camera is kept for the API (one file per camera, replaced atomically)."""
-    return data_dir / "cameras" / f"{camera}.jpg"
-
-
 class VisionService:
     """Subscribes to camera frames, validates them, and spreads cameras over worker processes."""
 
-    def __init__(self, settings: Settings, *, silent_after_s: float = 10.0) -> None:
+    def __init__(self, settings: Settings, *, silent_after_s: float = 10.0,
+                 alert_sink: AlertSink | None = None, ignore_cameras: frozenset[str] = frozenset()) -> None:
         self.settings = settings
+        self.ignore_cameras = ignore_cameras  # entrance cameras: the face service's, never analysed or saved here
+        self.alert_sink = alert_sink
         self.silent_after_s = silent_after_s
         self.cameras: dict[str, CameraConfig] = load_cameras(settings.cameras_file)
         self.n_workers = settings.vision_workers or os.cpu_count() or 1
         self.partition = parse_partition(settings.vision_partition)
         self._ctx = mp.get_context("spawn")  # no fork: the MQTT and database threads must not be duplicated
-        self._inboxes: list[Any] = []
-        self._procs: list[Any] = []
-        self._outbox: Any = self._ctx.Queue()
+        self._inboxes: list[Queue[FrameItem | None]] = []
+        self._procs: list[BaseProcess] = []
+        self._outbox: Queue[WorkerReport] = self._ctx.Queue()
         self._seen: dict[str, CameraSeen] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -84,6 +96,7 @@ class VisionService:
     # lifecycle -----------------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Store camera configurations, spawn the workers, then subscribe to frames."""
         self._store_configs()
         conf = self._worker_config()
         for i in range(self.n_workers):
@@ -93,14 +106,16 @@ class VisionService:
             th = threading.Thread(target=target, name=f"vision-{target.__name__}", daemon=True)
             th.start()
             self._threads.append(th)
-        self._subscriber = Subscriber(self.settings.mqtt, [frame_topic(self.settings.site)], self._on_message,
+        self._subscriber = Subscriber(self.settings.mqtt, [topics.frame(self.settings.site, "+")], self._on_message,
                                       qos=0, persistent=False, manual_ack=False)
         self._subscriber.start()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Wait until the broker has acknowledged the frame subscription."""
         return self._subscriber is not None and self._subscriber.wait_connected(timeout)
 
     def stop(self) -> None:
+        """Unsubscribe, let workers finish their open tracks and evidence, and write health a last time."""
         self._stopping = True  # the health loop must not restart workers that are told to exit
         if self._subscriber is not None:
             self._subscriber.stop()
@@ -111,6 +126,8 @@ class VisionService:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.terminate()
+        for inbox in self._inboxes:
+            inbox.cancel_join_thread()  # a dead worker's queued frames (QoS 0) may be dropped; never hang at exit
         self._stop.set()
         for th in self._threads:
             th.join(timeout=5)
@@ -119,9 +136,11 @@ class VisionService:
     def _worker_config(self) -> WorkerConfig:
         cams = {cid: c.model_dump(exclude_none=True) for cid, c in self.cameras.items()}
         return WorkerConfig(self.settings.site, self.settings.database_url, self.settings.evidence_dir, cams,
-                            self.silent_after_s)
+                            self.silent_after_s, self.alert_sink,
+                            max_cameras=self.settings.vision_max_cameras_per_worker,
+                            ring_bytes=self.settings.vision_ring_bytes)
 
-    def _spawn(self, index: int, conf: WorkerConfig) -> Any:
+    def _spawn(self, index: int, conf: WorkerConfig) -> BaseProcess:
         proc = self._ctx.Process(target=worker_main, args=(conf, self._inboxes[index], self._outbox),
                                  name=f"ew-vision-{index}", daemon=True)
         proc.start()
@@ -130,30 +149,34 @@ class VisionService:
     def _store_configs(self) -> None:
         if self.settings.database_url is None or not self.cameras:
             return
-        from store.db import connect
-        from vision.store import upsert_camera_config
-
         with connect(self.settings.database_url) as conn, conn.transaction():
             for cfg in self.cameras.values():
-                upsert_camera_config(conn, self.settings.site, cfg)
+                config = json.loads(cfg.model_dump_json(exclude_none=True))
+                upsert_camera(conn, self.settings.site, cfg.id, cfg.name, cfg.building, config)
 
     # frames --------------------------------------------------------------------------------------------------
 
     def _on_message(self, msg: Message) -> None:
-        parts = msg.topic.split("/")
-        if len(parts) != 5:
+        route = topics.parse_topic(msg.topic)
+        if route is None or route.kind is not topics.Kind.FRAME:
+            m.FRAMES.labels("", "bad_topic").inc()
             return
-        camera = parts[3]
+        camera = route.entity
+        if camera in self.ignore_cameras:
+            return  # an entrance camera: no detector, and its frames never reach the disk
         if not in_partition(camera, self.partition):
             return  # another vision process (EW_VISION_PARTITION) owns this camera
         now = time.monotonic()
         with self._lock:
-            seen = self._seen.setdefault(camera, CameraSeen(window_start=now))
-        if len(msg.payload) > self.settings.max_frame_bytes:
-            self._reject(camera, seen, "oversized")
-            return
+            seen = self._seen.get(camera)
+            if seen is None:
+                if len(self._seen) >= self.settings.vision_max_cameras:  # fake ids must not grow memory
+                    m.FRAMES.labels("", "too_many_cameras").inc()
+                    return
+                seen = self._seen[camera] = CameraSeen(window_start=now)
         try:
-            width, height = jpeg_size(msg.payload)
+            width, height = checked_size(msg.payload, max_bytes=self.settings.max_frame_bytes,
+                                         max_pixels=self.settings.max_frame_pixels)
         except BadFrameError as exc:
             self._reject(camera, seen, exc.reason)
             return
@@ -184,46 +207,61 @@ class VisionService:
     def _read_reports(self) -> None:
         while not self._stop.is_set():
             try:
-                item = self._outbox.get(timeout=0.5)
+                report = self._outbox.get(timeout=0.5)
             except queue.Empty:
                 continue
-            kind, camera = item[0], item[1]
-            if kind == "ok":
-                m.FRAMES.labels(camera, "ok").inc(item[2])
-            elif kind == "rejected":
-                m.FRAMES.labels(camera, item[2]).inc()
+            self._on_report(report)
+
+    def _on_report(self, report: WorkerReport) -> None:
+        camera = report.camera
+        match report:
+            case FramesAnalysed(count=count):
+                m.FRAMES.labels(camera, "ok").inc(count)
+            case FrameRejected(reason=reason):
+                m.FRAMES.labels(camera, reason).inc()
                 with self._lock:
-                    self._seen.setdefault(camera, CameraSeen()).rejected += 1
-            elif kind == "event":
+                    if camera in self._seen:
+                        self._seen[camera].rejected += 1
+            case LitteringFound(event_id=event_id, floor=floor, alert_id=alert_id):
                 m.LITTERING_EVENTS.labels(camera).inc()
-                self.events.append((camera, item[2], item[3], item[4]))
-                log.info("littering on camera %s: event %s, floor %s", camera, item[2], item[3])
-            elif kind == "evidence_failed":
+                self.events.append((camera, event_id, floor, alert_id))
+                log.info("littering on camera %s: event %s, floor %s", camera, event_id, floor)
+            case EvidenceFailed():
                 m.EVIDENCE_FAILURES.labels(camera).inc()
-            elif kind == "tracks_rejected":
-                for reason, n in item[2].items():
+            case TracksRejected(by_reason=by_reason):
+                for reason, n in by_reason.items():
                     m.TRACKS_REJECTED.labels(camera, reason).inc(n)
 
     def _health_loop(self) -> None:
+        """Restart dead workers and write health, every second, whatever goes wrong in one pass."""
         last_db = 0.0
         while not self._stop.wait(1.0):
-            self._check_workers()
-            now = time.monotonic()
-            with self._lock:
-                for camera, seen in self._seen.items():
-                    if not seen.last_wall:
-                        continue
-                    age = now - seen.last_wall
-                    m.SECONDS_SINCE_FRAME.labels(camera).set(round(age, 1))
-                    silent = age > self.silent_after_s
-                    if silent and not seen.silent:
-                        m.SILENCES.labels(camera).inc()
-                        log.warning("camera %s silent for %.0f s", camera, age)
-                    seen.silent = silent
-                    m.SILENT.labels(camera).set(1 if silent else 0)
-            if now - last_db >= HEALTH_EVERY_S:
-                last_db = now
-                self._write_health()
+            try:
+                last_db = self._health_pass(last_db)
+            except Exception:  # this thread restarts crashed workers: it must outlive any one failure
+                HEALTH_ERRORS.inc()
+                log.exception("vision health pass failed; next pass in 1 s")
+
+    def _health_pass(self, last_db: float) -> float:
+        """One pass of the health loop; returns when health was last written to the database."""
+        self._check_workers()
+        now = time.monotonic()
+        with self._lock:
+            for camera, seen in self._seen.items():
+                if not seen.last_wall:
+                    continue
+                age = now - seen.last_wall
+                m.SECONDS_SINCE_FRAME.labels(camera).set(round(age, 1))
+                silent = age > self.silent_after_s
+                if silent and not seen.silent:
+                    m.SILENCES.labels(camera).inc()
+                    log.warning("camera %s silent for %.0f s", camera, age)
+                seen.silent = silent
+                m.SILENT.labels(camera).set(1 if silent else 0)
+        if now - last_db >= HEALTH_EVERY_S:
+            last_db = now
+            self._write_health()
+        return last_db
 
     def _check_workers(self) -> None:
         for i, proc in enumerate(self._procs):
@@ -234,8 +272,6 @@ class VisionService:
 
     def _write_health(self) -> None:
         """Latest frames to disk and health rows to the database, for the API (another process)."""
-        from vision.store import CameraHealth
-
         now = time.monotonic()
         rows: list[CameraHealth] = []
         latest: list[tuple[str, bytes]] = []
@@ -253,20 +289,26 @@ class VisionService:
                                              seen.frames, seen.rejected))
                 seen.frames = seen.rejected = 0
         for camera, jpeg in latest:
-            path = latest_frame_path(self.settings.data_dir, camera)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(jpeg)
-            tmp.replace(path)
+            try:
+                self._write_latest(camera, jpeg)
+            except (OSError, ValueError):  # a full disk or an id no file may have: the other cameras go on
+                log.exception("latest frame of camera %r not written", camera[:80])
         if rows and self.settings.database_url is not None:
-            from store.db import connect
-            from vision.store import upsert_health
-
             try:
                 with connect(self.settings.database_url) as conn, conn.transaction():
                     upsert_health(conn, self.settings.site, rows)
             except Exception:
                 log.exception("camera health write failed")
+
+
+    def _write_latest(self, camera: str, jpeg: bytes) -> None:
+        folder = self.settings.data_dir / "cameras"
+        inside(folder, camera)  # refuses ids that are not protocol ids or that would leave the folder
+        path = latest_frame_path(self.settings.data_dir, camera)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(jpeg)
+        tmp.replace(path)
 
 
 def _ts_ms(msg: Message) -> float:

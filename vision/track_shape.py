@@ -35,7 +35,8 @@ def falling_span(y: np.ndarray, tolerance: float, frames: np.ndarray | None = No
 def core_fill(frames: np.ndarray, y: np.ndarray, margin: float = 0.1) -> float:
     """Detections per frame over the core of a descent: from the last point still within the top ``margin`` of the
     drop to the first point within its bottom ``margin``. A hover before and a rest after pad a track's overall
-    fill; what must be seen frame after frame is the object on its way down."""
+    fill; what must be seen frame after frame is the object on its way down.
+    """
     drop = float(y[-1] - y[0])
     a = int(np.flatnonzero(y <= y[0] + margin * drop).max())
     b = int(np.flatnonzero(y >= y[-1] - margin * drop).min())
@@ -66,7 +67,8 @@ def roughness(t: np.ndarray, v: np.ndarray, half: int = 4) -> float:
 def _fit_constant(w: np.ndarray, dt: np.ndarray, values: np.ndarray, degree: int) -> np.ndarray:
     """Constant terms of a batch of weighted least-squares polynomial fits (degree 1 or 2) in ``dt``: weights,
     offsets and values are (B, K). Cramer's rule on the normal equations, as whole-array sums: at these sizes a
-    batched ``linalg.solve`` costs more in calls than in arithmetic."""
+    batched ``linalg.solve`` costs more in calls than in arithmetic.
+    """
     wt = w * dt
     s0, s1 = w.sum(axis=1), wt.sum(axis=1)
     s2 = (wt * dt).sum(axis=1)
@@ -109,7 +111,8 @@ def follow(frames: np.ndarray, x: np.ndarray, y: np.ndarray, stray_px: float, hi
 def _first_stray(frames: np.ndarray, x: np.ndarray, y: np.ndarray, kept: np.ndarray, lo: int, hi: int,
                  stray_px: float, history: int) -> int | None:
     """Position (in ``kept``) of the first of kept[lo:hi] that misses the curve through the up to ``history``
-    kept points before it, all judged at once; None when none does."""
+    kept points before it, all judged at once; None when none does.
+    """
     targets = np.arange(lo, hi)
     hist_pos = targets[:, None] + np.arange(-history, 0)[None, :]
     hist = kept[np.clip(hist_pos, 0, None)]
@@ -123,7 +126,8 @@ def _first_stray(frames: np.ndarray, x: np.ndarray, y: np.ndarray, kept: np.ndar
 def _extrapolation_miss(frames: np.ndarray, x: np.ndarray, y: np.ndarray, hist: np.ndarray, ok: np.ndarray,
                         target: np.ndarray) -> np.ndarray:
     """Distance of each target point from the curve through its history points (rows of ``hist``, ``ok`` marks
-    real ones), as a batch of weighted least-squares fits centred on the target."""
+    real ones), as a batch of weighted least-squares fits centred on the target.
+    """
     dt = (frames[hist] - frames[target][:, None]).astype(np.float64)
     w = ok.astype(np.float64)
     py = _fit_constant(w, dt, y[hist], 2)

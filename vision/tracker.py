@@ -18,7 +18,8 @@ from numpy.typing import NDArray
 from vision.blobs import Blobs
 
 ALPHA, BETA, GAMMA = 0.6, 0.5, 0.15  # filter gains: trust measurements (centroids are good to ~1 px)
-MAX_GATE = 40.0  # px: a fast track must not swallow unrelated blobs once its object has landed
+MAX_GATE = 160.0  # px along the path: a fast object at a low frame rate moves this far; a landed one stops
+MAX_ACROSS = 24.0  # px across it: a fast track must not swallow unrelated blobs beside its path
 X, Y, VX, VY, AY = range(5)  # columns of the filter state
 
 
@@ -34,6 +35,7 @@ class Track:
     areas: list[int] = field(default_factory=list)
 
     def add(self, frame: int, t: float, x: float, y: float, area: int) -> None:
+        """Append one detection."""
         self.frames.append(frame)
         self.times.append(t)
         self.xs.append(x)
@@ -51,14 +53,25 @@ def _ahead(state: NDArray[np.float64], dt: NDArray[Any]) -> tuple[NDArray[np.flo
 
 
 def predict(state: NDArray[np.float64], last: NDArray[np.int64], count: NDArray[np.int64],
-            frame: int) -> NDArray[np.float64]:
-    """(M, 3) array of predicted x, y and gate radius at ``frame`` for filter states (M, 5) last updated at
-    frames ``last`` after ``count`` detections."""
+            frame: int, accel: float = 0.0) -> NDArray[np.float64]:
+    """(M, 6) array of predicted x, y, the unit direction of motion (ux, uy) and the gate's half-lengths along and
+    across it, at ``frame``, for filter states (M, 5) last updated at frames ``last`` after ``count`` detections.
+
+    A fast object's position is uncertain mostly along its path (its speed is known to a fraction, its direction
+    well), so the gate is an ellipse stretched along the velocity: a small fast object is kept at any speed, while
+    blobs beside its path are not taken. ``accel`` (px per frame^2) is what gravity can add that the filter has not
+    learnt yet: a young track's acceleration estimate lags behind a fall's.
+    """
     dt = frame - last
     px, py = _ahead(state, dt)
-    speed = np.abs(state[:, VX]) + np.abs(state[:, VY])
-    gate = 6.0 + 0.5 * speed * dt + 0.5 * np.abs(state[:, AY]) * dt * dt + np.where(count == 2, 3.0, 0.0)
-    return np.stack([px, py, np.minimum(gate, MAX_GATE)], axis=1)
+    vx, vy = state[:, VX] + 0.0, state[:, VY] + state[:, AY] * dt
+    speed = np.hypot(vx, vy)
+    ux = np.where(speed > 1e-6, vx / np.maximum(speed, 1e-6), 0.0)
+    uy = np.where(speed > 1e-6, vy / np.maximum(speed, 1e-6), 1.0)
+    young = np.where(count == 2, 3.0, 0.0)
+    along = 6.0 + 0.4 * speed * dt + 0.5 * (np.abs(state[:, AY]) + accel) * dt * dt + young
+    across = 6.0 + 0.12 * speed * dt + 0.15 * accel * dt * dt + young
+    return np.stack([px, py, ux, uy, np.minimum(along, MAX_GATE), np.minimum(across, MAX_ACROSS)], axis=1)
 
 
 def correct(state: NDArray[np.float64], dt: NDArray[np.float64], xy: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -85,6 +98,7 @@ class Tracker:
     def __init__(self, max_gap: int = 6, max_tracks: int = 600) -> None:
         self.max_gap = max_gap
         self.max_tracks = max_tracks
+        self.accel = 0.0  # px per frame^2 that gravity can add unseen (set by the detector from the camera)
         self.live: list[Track] = []
         self._state = np.zeros((0, 5))  # filter state of each live track, rows in the order of ``live``
         self._last = np.zeros(0, np.int64)  # frame of each live track's last detection
@@ -96,16 +110,18 @@ class Tracker:
         self._cand_t = 0.0
 
     def step(self, frame: int, t: float, blobs: Blobs) -> list[Track]:
+        """Associate this frame's blobs; returns the tracks that ended."""
         ended = self._age(frame)
         used = np.zeros(len(blobs), dtype=bool)
         if self.live and len(blobs):
-            pairs = _greedy(predict(self._state, self._last, self._count, frame), blobs.xy, used)
+            pairs = _greedy(predict(self._state, self._last, self._count, frame, self.accel), blobs.xy, used)
             if pairs.size:
                 self._extend(pairs[:, 0], frame, t, blobs.xy[pairs[:, 1]], blobs.area[pairs[:, 1]])
         free = np.flatnonzero(~used)
         if free.size and len(self._cand_area) and frame - self._cand_frame == 1:
-            cand = np.column_stack([self._cand_xy[:, 0], self._cand_xy[:, 1] + 1.0,
-                                    np.full(len(self._cand_area), 9.0)])
+            k = len(self._cand_area)
+            cand = np.column_stack([self._cand_xy[:, 0], self._cand_xy[:, 1] + 1.0, np.zeros(k), np.ones(k),
+                                    np.full(k, 9.0), np.full(k, 9.0)])
             taken = np.zeros(free.size, dtype=bool)
             pairs = _greedy(cand, blobs.xy[free], taken)
             if pairs.size:
@@ -127,7 +143,8 @@ class Tracker:
 
     def _age(self, frame: int) -> list[Track]:
         """Remove and return the tracks unseen for too long. An established track survives a longer gap: a dark
-        object crossing dark windows blinks in and out."""
+        object crossing dark windows blinks in and out.
+        """
         if not self.live:
             return []
         limit = np.where(self._count >= 6, self.max_gap, np.where(self._count >= 3, 3, 1))
@@ -170,18 +187,24 @@ class Tracker:
 
 
 def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """(K, 2) pairs (prediction row, blob row), nearest first, each inside its prediction's gate; marks ``used``
-    blobs.
+    """(K, 2) pairs (prediction row, blob row), best first, each inside its prediction's elliptical gate (rows of
+    ``preds``: x, y, ux, uy, along, across); marks ``used`` blobs.
 
-    Squared distances screen the whole matrix (``hypot`` over it costs more than everything else here); the few
-    pairs that pass, with a hair of slack for rounding, get their exact distance for the gate and the order.
+    Squared distances within the long half-axis screen the whole matrix; the few pairs that pass get their
+    along/across offsets, and the order is by the normalised distance (how far inside the gate).
     """
-    dx = preds[:, 0:1] - xy[None, :, 0]
-    dy = preds[:, 1:2] - xy[None, :, 1]
-    gate = preds[:, 2]
-    rows, cols = np.nonzero(dx * dx + dy * dy <= (gate * gate * (1 + 1e-9) + 1e-9)[:, None])
-    d = np.hypot(dx[rows, cols], dy[rows, cols])
-    inside = d <= gate[rows]
+    dx = xy[None, :, 0] - preds[:, 0:1]
+    dy = xy[None, :, 1] - preds[:, 1:2]
+    along_max = preds[:, 4]
+    rows, cols = np.nonzero(dx * dx + dy * dy <= (along_max * along_max * (1 + 1e-9) + 1e-9)[:, None])
+    if rows.size == 0:
+        return np.zeros((0, 2), np.int64)
+    ddx, ddy = dx[rows, cols], dy[rows, cols]
+    ux, uy = preds[rows, 2], preds[rows, 3]
+    along = (ddx * ux + ddy * uy) / preds[rows, 4]
+    across = (ddy * ux - ddx * uy) / preds[rows, 5]
+    d = along * along + across * across
+    inside = d <= 1.0 + 1e-9
     if not inside.any():
         return np.zeros((0, 2), np.int64)
     rows, cols, d = rows[inside], cols[inside], d[inside]

@@ -6,6 +6,7 @@ Workers report back to the service over a queue (rejections, events); the servic
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import queue
@@ -13,16 +14,30 @@ import signal
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
+from common.retry import Backoff, retry_until
+from store.db import Conn, connect
+from store.littering import set_clip, set_evidence
 from vision.camera_config import CameraConfig
 from vision.decode import BadFrameError, decode_gray, scale_for_width
 from vision.detector import Detector, LitteringEvent
 from vision.evidence import FrameRing, PendingEvidence, clip_bounds, encode_mp4, write_evidence
+from vision.frame_guard import inside
+from vision.records import AlertSink, StoredEvent, store_event
+from vision.reports import (
+    EvidenceFailed,
+    FrameRejected,
+    FramesAnalysed,
+    LitteringFound,
+    TracksRejected,
+    WorkerReport,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +61,54 @@ def parse_partition(text: str | None) -> tuple[int, int] | None:
 
 def in_partition(camera: str, partition: tuple[int, int] | None) -> bool:
     """Whether this vision process owns the camera. A different hash from ``worker_for`` (CRC32 is linear, so a
-    salted CRC would keep its low bits), so that a process's cameras still spread over all of its workers."""
+    salted CRC would keep its low bits), so that a process's cameras still spread over all of its workers.
+    """
     if partition is None:
         return True
     digest = hashlib.blake2b(camera.encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big") % partition[1] == partition[0]
 
 
+FrameItem = tuple[str, bytes, float, int]
+"""A frame handed to a worker: camera id, JPEG bytes, capture time (epoch ms), width from the JPEG header."""
+
+
+class TooManyCamerasError(Exception):
+    """A frame of a new camera when the worker already holds ``max_cameras``."""
+
+
+class ReportSink(Protocol):
+    """Where a worker puts its reports: the service's multiprocessing queue, or a list-backed one in tests."""
+
+    def put(self, item: WorkerReport) -> None:
+        """Send one report."""
+
+
+class FrameSource(Protocol):
+    """Where a worker takes its frames from; ``None`` tells it to finish."""
+
+    def get(self, timeout: float) -> FrameItem | None:
+        """Wait up to ``timeout`` seconds for the next item; raise ``queue.Empty`` when none came."""
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
+    """Everything a worker process needs, picklable: it crosses a process boundary at spawn."""
+
     site: str
     database_url: str | None
     evidence_dir: Path
-    cameras: dict[str, dict[str, Any]]  # CAMERA.json objects by id (plain dicts: they cross a process boundary)
+    cameras: dict[str, dict[str, object]]  # CAMERA.json objects by id (plain dicts: they cross a process boundary)
     silent_after_s: float = 10.0
+    alert_sink: AlertSink | None = None  # a module-level function, so it pickles by name
+    max_cameras: int = 64  # cameras this worker keeps state for: fake ids cannot grow its memory without bound
+    ring_bytes: int = 48 * 1024 * 1024  # JPEG bytes of one camera's evidence ring
 
 
 @dataclass
 class CameraState:
+    """One camera's detector, ring buffer of recent JPEGs and pending evidence, inside its worker."""
+
     cfg: CameraConfig
     detector: Detector
     ring: FrameRing
@@ -76,40 +121,49 @@ class CameraState:
 
     @property
     def fps(self) -> float:
+        """The configured frame rate, or the default when the camera's configuration has none."""
         return self.cfg.fps or DEFAULT_FPS
 
 
 class Worker:
     """The per-process loop body, separate from process plumbing so it can be driven directly in tests."""
 
-    def __init__(self, conf: WorkerConfig, outbox: Any) -> None:
+    def __init__(self, conf: WorkerConfig, outbox: ReportSink) -> None:
         self.conf = conf
         self.outbox = outbox
         self.cams: dict[str, CameraState] = {}
-        self._conn: Any = None
+        self._conn: Conn | None = None
         self._ok: dict[str, int] = {}  # decoded frames per camera, reported in batches (one message per frame is waste)
         self._ok_sent = time.monotonic()
         # MP4 encoding is slow (VP9): one background thread, off the frame path; events are rare
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ew-clip")
 
     def camera(self, camera: str) -> CameraState:
+        """The camera's state, made on its first frame from its configuration (or defaults)."""
         state = self.cams.get(camera)
         if state is None:
+            if len(self.cams) >= self.conf.max_cameras:
+                raise TooManyCamerasError(camera)
             raw = self.conf.cameras.get(camera, {"id": camera})
             cfg = CameraConfig.model_validate(raw)
-            state = CameraState(cfg, Detector(cfg), FrameRing(cfg.fps or 25.0))
+            state = CameraState(cfg, Detector(cfg), FrameRing(cfg.fps or 25.0, max_bytes=self.conf.ring_bytes))
             self.cams[camera] = state
         return state
 
     def on_frame(self, camera: str, jpeg: bytes, ts_ms: float, width: int) -> None:
-        st = self.camera(camera)
+        """Decode, detect, buffer the JPEG for evidence, and report what happened."""
+        try:
+            st = self.camera(camera)
+        except TooManyCamerasError:
+            self.outbox.put(FrameRejected("", "too_many_cameras"))
+            return
         st.last_wall = time.monotonic()
         st.idle = False
         scale = scale_for_width(width)
         try:
             gray = decode_gray(jpeg, scale)
         except BadFrameError as exc:
-            self.outbox.put(("rejected", camera, exc.reason))
+            self.outbox.put(FrameRejected(camera, exc.reason))
             return
         if st.first_ts_ms is None:
             st.first_ts_ms = ts_ms
@@ -125,14 +179,15 @@ class Worker:
             self.report_counts()
 
     def report_counts(self) -> None:
+        """Send the frame counts and the rejected-track counts gathered since the last report."""
         for camera, n in self._ok.items():
-            self.outbox.put(("ok", camera, n))
+            self.outbox.put(FramesAnalysed(camera, n))
         self._ok.clear()
         for camera, st in self.cams.items():
             now = st.detector.stats.rejected
             new = {r: n - st.rejected_reported.get(r, 0) for r, n in now.items() if n != st.rejected_reported.get(r, 0)}
             if new:
-                self.outbox.put(("tracks_rejected", camera, new))
+                self.outbox.put(TracksRejected(camera, new))
                 st.rejected_reported = dict(now)
         self._ok_sent = time.monotonic()
 
@@ -151,10 +206,16 @@ class Worker:
         event_id = uuid.uuid4().hex
         base = datetime.fromtimestamp((st.first_ts_ms or 0) / 1000.0, UTC)
         occurred, ended = base + timedelta(seconds=ev.t_start), base + timedelta(seconds=ev.t_end)
-        alert_id = self._store(event_id, ev, occurred, ended, st.cfg.building)
-        self.outbox.put(("event", ev.camera, event_id, ev.floor, alert_id))
+        alert_id = self._store(StoredEvent(event_id, self.conf.site, occurred, ended, ev, st.cfg.building))
+        self.outbox.put(LitteringFound(ev.camera, event_id, ev.floor, alert_id))
         _, until = clip_bounds(ev, st.fps)
-        st.pending.append(PendingEvidence(event_id, ev, until, self.conf.evidence_dir / ev.camera / event_id))
+        try:
+            directory = inside(self.conf.evidence_dir, ev.camera, event_id)
+        except ValueError:  # the topic pattern refuses such ids already; never write outside the evidence folder
+            log.exception("no evidence folder for camera %r", ev.camera[:80])
+            self.outbox.put(EvidenceFailed(ev.camera))
+            return
+        st.pending.append(PendingEvidence(event_id, ev, until, directory))
 
     def _flush_evidence(self, st: CameraState, index: int | None) -> None:
         if not st.pending:
@@ -166,11 +227,10 @@ class Worker:
                 snap, clip = write_evidence(p, st.ring, st.fps)
             except Exception:
                 log.exception("evidence for %s failed", p.event_id)
-                self.outbox.put(("evidence_failed", p.event.camera))
+                self.outbox.put(EvidenceFailed(p.event.camera))
                 continue
             rel = [str(x.relative_to(self.conf.evidence_dir)) if x is not None else None for x in (snap, clip)]
-            self._db(lambda conn, p=p, rel=rel: _set_evidence(conn, p.event_id, rel[0], rel[1]))
-            self.outbox.put(("evidence", p.event.camera, p.event_id, rel[0], rel[1]))
+            self._db(functools.partial(_record_evidence, event_id=p.event_id, snapshot=rel[0], mjpeg=rel[1]))
             if clip is not None:
                 self._encoder.submit(self._encode, p)
 
@@ -180,52 +240,47 @@ class Worker:
             mp4 = encode_mp4(p.directory)
         except Exception:
             log.exception("MP4 clip for %s failed", p.event_id)
-            self.outbox.put(("evidence_failed", p.event.camera))
+            self.outbox.put(EvidenceFailed(p.event.camera))
             return
         if mp4 is None or self.conf.database_url is None:
             return
-        from store.db import connect
-        from vision.store import set_clip
-
         try:
             with connect(self.conf.database_url) as conn, conn.transaction():
                 set_clip(conn, p.event_id, str(mp4.relative_to(self.conf.evidence_dir)))
         except Exception:
             log.exception("recording the MP4 clip of %s failed", p.event_id)
 
-    def _store(self, event_id: str, ev: LitteringEvent, occurred: datetime, ended: datetime,
-               building: str | None) -> str | None:
-        from vision.store import StoredEvent, insert_event
-
-        stored = StoredEvent(event_id, self.conf.site, occurred, ended, ev, building)
+    def _store(self, stored: StoredEvent) -> str | None:
+        """Store the event and raise its alert in one transaction; the alert's id, when a sink raised one."""
         result: list[str | None] = [None]
 
-        def work(conn: Any) -> None:
-            result[0] = insert_event(conn, stored)
+        def work(conn: Conn) -> None:
+            result[0] = store_event(conn, stored, self.conf.alert_sink)
 
         self._db(work)
         return result[0]
 
-    def _db(self, work: Any) -> None:
-        """Run ``work(conn)`` in a transaction; reconnect once when the connection broke."""
-        if self.conf.database_url is None:
+    def _db(self, work: Callable[[Conn], None]) -> None:
+        """Run ``work(conn)`` in one transaction, until the database takes it: an event is never dropped."""
+        url = self.conf.database_url
+        if url is None:
             return
-        from store.db import connect
 
-        for attempt in (1, 2):
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = connect(self.conf.database_url)
-                with self._conn.transaction():
-                    work(self._conn)
-                return
-            except Exception:
-                log.exception("vision database write failed (attempt %d)", attempt)
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
+        def attempt() -> None:
+            if self._conn is None or self._conn.closed:
+                self._conn = connect(url)
+            with self._conn.transaction():
+                work(self._conn)
+
+        retry_until(attempt, what="vision database write", backoff=Backoff(max_s=5.0), on_error=self._drop_conn)
+
+    def _drop_conn(self, _exc: Exception) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
 
     def close(self) -> None:
+        """Judge open tracks, write pending evidence and wait for clips: what a clean stop owes its events."""
         self.report_counts()
         for st in self.cams.values():
             for ev in st.detector.finish():
@@ -236,13 +291,11 @@ class Worker:
             self._conn.close()
 
 
-def _set_evidence(conn: Any, event_id: str, snapshot: str | None, clip: str | None) -> None:
-    from vision.store import set_evidence
-
-    set_evidence(conn, event_id, snapshot, clip)
+def _record_evidence(conn: Conn, *, event_id: str, snapshot: str | None, mjpeg: str | None) -> None:
+    set_evidence(conn, event_id, snapshot, mjpeg)
 
 
-def worker_main(conf: WorkerConfig, inbox: Any, outbox: Any) -> None:
+def worker_main(conf: WorkerConfig, inbox: FrameSource, outbox: ReportSink) -> None:
     """Entry point of a worker process: frames in, reports out, until a ``None`` arrives."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C goes to the parent, which stops workers in order
@@ -261,7 +314,7 @@ def worker_main(conf: WorkerConfig, inbox: Any, outbox: Any) -> None:
                 worker.on_frame(camera, jpeg, ts_ms, width)
             except Exception:  # one bad frame or camera must not stop the others
                 log.exception("vision worker failed on a frame of %s", camera)
-                outbox.put(("rejected", camera, "error"))
+                outbox.put(FrameRejected(camera, "error"))
     except KeyboardInterrupt:
         pass
     finally:

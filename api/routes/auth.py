@@ -4,55 +4,64 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import psycopg
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, status
-from pydantic import BaseModel, Field
 
 from api.deps import Admin, CurrentPrincipal, PoolDep, SettingsDep
+from api.models.auth import (
+    LoginIn,
+    Me,
+    TokenIn,
+    TokenInfo,
+    TokenIssued,
+    User,
+    UserChanged,
+    UserCreated,
+    UserIn,
+    UserPatch,
+)
 from api.security import (
     SESSION_COOKIE,
-    SESSION_TTL,
     Principal,
-    Role,
+    admin_token_may_sign_in,
     authenticate,
     close_session,
     create_user,
-    list_users,
+    is_admin_token,
+    issue_token,
     open_session,
     principal_for_token,
     resolve_session,
     session_from_request,
+    session_limits,
     update_user,
 )
-from store.db import transaction
+from api.throttle import LoginThrottle, ThrottlePolicy
+from common.settings import Settings
+from store import accounts
+from store.db import Pool, transaction
+
+
+def make_throttle(settings: Settings) -> LoginThrottle:
+    """The login throttle the settings describe."""
+    return LoginThrottle(
+        ThrottlePolicy(settings.login_max_failures_user, settings.login_window_s, settings.login_lockout_s),
+        ThrottlePolicy(settings.login_max_failures_address, settings.login_window_s, settings.login_lockout_s),
+    )
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # api/deps.py asks this resolver for a principal when no bearer token was sent.
     app.state.session_resolver = resolve_session
+    app.state.login_throttle = make_throttle(app.state.settings)
     yield
 
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], lifespan=_lifespan)
-
-
-class LoginIn(BaseModel):
-    """Either a username and password, or a bearer token (the admin token, an API token) to open a session with."""
-
-    username: str | None = Field(default=None, max_length=64)
-    password: str | None = Field(default=None, max_length=256)
-    token: str | None = Field(default=None, max_length=256)
-
-
-class Me(BaseModel):
-    name: str
-    role: Role
-    via: str  # "session" or "token"
-    csrf_token: str | None = None
 
 
 def _same_origin(request: Request) -> bool:
@@ -63,28 +72,67 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-@router.post("/auth/login")
-def login(body: LoginIn, request: Request, response: Response, pool: PoolDep, settings: SettingsDep) -> Me:
-    """Check the credentials and set an HttpOnly, SameSite=Strict session cookie."""
-    if not _same_origin(request):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-origin login refused")
-    principal: Principal | None = None
-    username: str | None = None
+def _too_many(wait_s: int) -> HTTPException:
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed sign-ins; try again in {wait_s} s",
+                         headers={"Retry-After": str(wait_s)})
+
+
+def _check_credentials(body: LoginIn, pool: Pool, settings: Settings) -> tuple[Principal | None, str | None, bool]:
+    """Who the body proves to be: the principal, the user name (password sign-in) and whether it is the admin
+    token. The admin token counts only while ``EW_ADMIN_TOKEN_LOGIN`` lets it open sessions.
+    """
     admin = settings.admin_token.get_secret_value() if settings.admin_token else None
     if body.username and body.password:
         principal = authenticate(pool, body.username, body.password)
-        username = principal.name if principal else None
-        if principal is None and body.username == "admin" and admin:
-            # the first sign-in of a fresh install: user "admin" with EW_ADMIN_TOKEN as the password
-            principal = principal_for_token(body.password, admin, pool)
-            principal = principal if principal is not None and principal.role == "admin" else None
-    elif body.token:
-        principal = principal_for_token(body.token, admin, pool)
+        if principal is not None:
+            return principal, principal.name, False
+        if body.username == "admin" and is_admin_token(body.password, admin):
+            return _admin_if_allowed(pool, settings), None, True
+        return None, None, False
+    if body.token:
+        if is_admin_token(body.token, admin):
+            return _admin_if_allowed(pool, settings), None, True
+        return principal_for_token(body.token, admin, pool), None, False
+    return None, None, False
+
+
+def _admin_if_allowed(pool: Pool, settings: Settings) -> Principal | None:
+    with pool.connection() as conn:
+        allowed = admin_token_may_sign_in(settings, conn)
+    return Principal("admin", "admin") if allowed else None
+
+
+@router.post("/auth/login", responses={429: {"description": "too many failed sign-ins; see Retry-After"}})
+def login(body: LoginIn, request: Request, response: Response, pool: PoolDep, settings: SettingsDep) -> Me:
+    """Check the credentials and set an HttpOnly, SameSite=Strict session cookie (``Secure`` over HTTPS).
+
+    Failed sign-ins are counted per user name and per client address; a locked one gets 429 and ``Retry-After``
+    before any password is hashed.
+    """
+    if not _same_origin(request):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-origin login refused")
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    user_key = body.username if body.username else None
+    wait = throttle.retry_after(user_key, address)
+    if wait:
+        raise _too_many(wait)
+    principal, username, via_admin = _check_credentials(body, pool, settings)
     if principal is None:
+        locked = throttle.failed(user_key, address)
+        if locked:
+            raise _too_many(locked)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username, password or token")
-    cookie, session = open_session(pool, principal, username=username, user_agent=request.headers.get("user-agent"))
-    response.set_cookie(SESSION_COOKIE, cookie, max_age=int(SESSION_TTL.total_seconds()), path="/",
-                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    throttle.succeeded(user_key)
+    limits = session_limits(settings)
+    token = None
+    if username is None:
+        token = body.token or body.password  # the bearer token the session stays tied to
+    cookie, session = open_session(pool, principal, username=username, token=token, admin_token=via_admin,
+                                   user_agent=request.headers.get("user-agent"), limits=limits)
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=int(limits.absolute.total_seconds()), path="/",
+                        httponly=True, samesite="strict",
+                        secure=settings.cookie_secure or request.url.scheme == "https")
     return Me(name=principal.name, role=principal.role, via="session", csrf_token=session.csrf_token)
 
 
@@ -107,40 +155,27 @@ def me(principal: CurrentPrincipal, request: Request) -> Me:
     return Me(name=principal.name, role=principal.role, via="token")
 
 
-class UserIn(BaseModel):
-    username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
-    password: str = Field(min_length=8, max_length=256)
-    role: Role
-    display_name: str | None = Field(default=None, max_length=120)
-
-
-class UserPatch(BaseModel):
-    role: Role | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=256)
-    disabled: bool | None = None
-    display_name: str | None = Field(default=None, max_length=120)
-
-
 @router.get("/users")
-def users(_: Admin, pool: PoolDep) -> list[dict[str, Any]]:
+def users(_: Admin, pool: PoolDep) -> list[User]:
     """Console users (admin only)."""
     with pool.connection() as conn:
-        return list_users(conn)  # type: ignore[arg-type]
+        rows = accounts.list_users(conn)
+    return [User.model_validate(row) for row in rows]
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED)
-def add_user(body: UserIn, _: Admin, pool: PoolDep) -> dict[str, str]:
+def add_user(body: UserIn, _: Admin, pool: PoolDep) -> UserCreated:
     """Add a console user (admin only)."""
     try:
         with transaction(pool) as conn:
             create_user(conn, body.username, body.password, body.role, body.display_name)
     except psycopg.errors.UniqueViolation as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username!r} exists") from exc
-    return {"username": body.username, "role": body.role}
+    return UserCreated(username=body.username, role=body.role)
 
 
 @router.patch("/users/{username}")
-def change_user(username: str, body: UserPatch, admin: Admin, pool: PoolDep) -> dict[str, str]:
+def change_user(username: str, body: UserPatch, admin: Admin, pool: PoolDep) -> UserChanged:
     """Change role, password, display name or disable (admin only); ends the user's sessions where it matters."""
     if username == admin.name and ((body.role is not None and body.role != "admin") or body.disabled):
         raise HTTPException(status.HTTP_409_CONFLICT, "an admin cannot demote or disable themselves")
@@ -149,5 +184,33 @@ def change_user(username: str, body: UserPatch, admin: Admin, pool: PoolDep) -> 
                             disabled=body.disabled, display_name=body.display_name)
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {username!r}")
-    return {"username": username}
+    return UserChanged(username=username)
 
+
+
+@router.get("/tokens")
+def tokens(_: Admin, pool: PoolDep, include_revoked: bool = False) -> list[TokenInfo]:
+    """Issued integrator tokens, newest first (admin only; never the tokens themselves)."""
+    with pool.connection() as conn:
+        rows = accounts.list_tokens(conn, include_revoked=include_revoked)
+    return [TokenInfo.model_validate(row) for row in rows]
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED)
+def add_token(body: TokenIn, admin: Admin, pool: PoolDep) -> TokenIssued:
+    """Issue a bearer token with a role for one integrator (admin only); the answer is the only copy of it."""
+    expires_at = None if body.expires_days is None else datetime.now(UTC) + timedelta(days=body.expires_days)
+    with transaction(pool) as conn:
+        token_id, token = issue_token(conn, body.name, body.role, created_by=admin.name, expires_at=expires_at)
+    return TokenIssued(id=token_id, name=body.name, role=body.role, token=token, expires_at=expires_at)
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses={404: {"description": "no such live token"}})
+def revoke_token(token_id: int, _: Admin, pool: PoolDep) -> Response:
+    """Revoke a token at once, with every console session opened with it (admin only)."""
+    with transaction(pool) as conn:
+        found = accounts.revoke_token(conn, token_id)
+    if not found:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live token {token_id}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

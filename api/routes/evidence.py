@@ -18,40 +18,44 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
 
 from api.deps import PoolDep, SettingsDep, Viewer
+from api.openapi import binary
+from store.camera_views import EvidenceKind, evidence_path
+from store.db import Pool
+from vision.evidence import read_mjpeg
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"])
 
 EventId = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")]
+MJPEG_TYPE = "multipart/x-mixed-replace; boundary=frame"
 
 
-def _file(pool: PoolDep, root: Path, event_id: str, column: str, site: str) -> Path:
+def _file(pool: Pool, root: Path, event_id: str, kind: EvidenceKind, site: str) -> Path:
     with pool.connection() as conn:
-        row = conn.execute(f"SELECT {column} AS rel FROM littering_events WHERE event_id = %s AND site = %s",
-                           (event_id, site)).fetchone()
-    if row is None:
+        found = evidence_path(conn, site, event_id, kind)
+    if found is None:
         raise HTTPException(404, "no such littering event")
-    if row["rel"] is None:  # type: ignore[call-overload]
+    if found.path is None:
         raise HTTPException(404, "evidence not written yet (it follows the event by a few seconds)")
     base = root.resolve()
-    path = (base / str(row["rel"])).resolve()  # type: ignore[call-overload]
+    path = (base / found.path).resolve()
     if base not in path.parents or not path.is_file():
         raise HTTPException(404, "evidence file missing")
     return path
 
 
-@router.get("/{event_id}/snapshot.jpg", response_class=FileResponse)
+@router.get("/{event_id}/snapshot.jpg", response_class=FileResponse,
+            responses=binary("the annotated snapshot", "image/jpeg"))
 def snapshot(event_id: EventId, pool: PoolDep, settings: SettingsDep, _user: Viewer) -> FileResponse:
     """The frame from the middle of the fall with the trajectory, the release point and the floor drawn."""
-    path = _file(pool, settings.evidence_dir, event_id, "snapshot_path", settings.site)
+    path = _file(pool, settings.evidence_dir, event_id, "snapshot", settings.site)
     return FileResponse(path, media_type="image/jpeg")
 
 
-@router.get("/{event_id}/clip.mjpeg")
+@router.get("/{event_id}/clip.mjpeg", response_class=StreamingResponse,
+            responses=binary("the clip as the camera's JPEGs, one part per frame", MJPEG_TYPE))
 def clip_mjpeg(event_id: EventId, pool: PoolDep, settings: SettingsDep, _user: Viewer) -> StreamingResponse:
     """The clip as the camera's own JPEGs, paced at the camera's frame rate (multipart/x-mixed-replace)."""
-    from vision.evidence import read_mjpeg
-
-    index = _file(pool, settings.evidence_dir, event_id, "mjpeg_path", settings.site)
+    index = _file(pool, settings.evidence_dir, event_id, "mjpeg", settings.site)
     fps, frames = read_mjpeg(index.parent)
 
     async def parts() -> AsyncIterator[bytes]:
@@ -61,12 +65,14 @@ def clip_mjpeg(event_id: EventId, pool: PoolDep, settings: SettingsDep, _user: V
             await asyncio.sleep(1.0 / fps)
         yield b"--frame--\r\n"
 
-    return StreamingResponse(parts(), media_type="multipart/x-mixed-replace; boundary=frame")
+    return StreamingResponse(parts(), media_type=MJPEG_TYPE)
 
 
-@router.get("/{event_id}/clip.mp4", response_class=FileResponse)
+@router.get("/{event_id}/clip.mp4", response_class=FileResponse,
+            responses=binary("the clip, VP9 in MP4; range requests work", "video/mp4"))
 def clip(event_id: EventId, pool: PoolDep, settings: SettingsDep, _user: Viewer) -> FileResponse:
     """About 2 s before to 2 s after the fall (at most 10 fps, 480 px wide); range requests work, so the browser
-    can seek. 404 until encoded, a few seconds after the snapshot."""
-    path = _file(pool, settings.evidence_dir, event_id, "clip_path", settings.site)
+    can seek. 404 until encoded, a few seconds after the snapshot.
+    """
+    path = _file(pool, settings.evidence_dir, event_id, "clip", settings.site)
     return FileResponse(path, media_type="video/mp4")

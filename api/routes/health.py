@@ -6,34 +6,43 @@ from fastapi import APIRouter, Request, Response, status
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import PoolDep
+from api.models.health import Health, Readiness
+from api.openapi import text
+from store.health import ping
 
 router = APIRouter(tags=["health"])
 
 
+class PrometheusResponse(Response):
+    """The Prometheus text exposition format, named as such in the OpenAPI document."""
+
+    media_type = CONTENT_TYPE_LATEST
+
+
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+def healthz() -> Health:
     """The process is up."""
-    return {"status": "ok"}
+    return Health()
 
 
-@router.get("/readyz")
-def readyz(request: Request, pool: PoolDep, response: Response) -> dict[str, object]:
+@router.get("/readyz", responses={503: {"model": Readiness, "description": "a dependency is down"}})
+def readyz(request: Request, pool: PoolDep, response: Response) -> Readiness:
     """Ready when the database answers and the broker connection is up."""
     checks: dict[str, str] = {}
     try:
-        with pool.connection(timeout=2) as conn:
-            conn.execute("SELECT 1")
+        ping(pool, timeout_s=2)
         checks["database"] = "ok"
-    except Exception as exc:
+    except Exception as exc:  # any failure means not ready; the class name says which
         checks["database"] = f"error: {exc.__class__.__name__}"
     checks["mqtt"] = "ok" if request.app.state.mqtt.connected.is_set() else "disconnected"
     ready = all(v == "ok" for v in checks.values())
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return {"ready": ready, "checks": checks}
+    return Readiness(ready=ready, checks=checks)
 
 
-@router.get("/metrics")
-def metrics() -> Response:
+@router.get("/metrics", response_class=PrometheusResponse,
+            responses=text("Prometheus metrics of this process", CONTENT_TYPE_LATEST))
+def metrics() -> PrometheusResponse:
     """Prometheus metrics of this process."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return PrometheusResponse(generate_latest())

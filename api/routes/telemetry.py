@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import PoolDep, Viewer
+from api.models.telemetry import BucketSize, TelemetryBucket, TelemetryBuckets, TelemetryPoint, TelemetryPoints
+from common.topics import ID_PATTERN
 from store.telemetry import BUCKETS, query_buckets, query_points
 
 router = APIRouter(prefix="/api/v1", tags=["telemetry"])
@@ -19,13 +21,13 @@ MAX_RANGE = timedelta(days=31)
 def telemetry(
     pool: PoolDep,
     _: Viewer,
-    device: str,
-    metric: str | None = None,
+    device: Annotated[str, Query(pattern=ID_PATTERN, description="device id")],
+    metric: Annotated[str | None, Query(pattern=ID_PATTERN, description="one metric; unset = all")] = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    bucket: Literal["1m", "5m", "15m", "1h", "6h", "1d"] | None = None,
+    bucket: BucketSize | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-) -> dict[str, Any]:
+) -> TelemetryPoints | TelemetryBuckets:
     """Points in [start, end) (default: the last 24 hours); with ``bucket``, avg/min/max/count per bucket."""
     end = _aware(end) if end else datetime.now(UTC)
     start = _aware(start) if start else end - timedelta(hours=24)
@@ -35,10 +37,12 @@ def telemetry(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "at most 31 days per request")
     with pool.connection() as conn:
         if bucket is None:
-            return {"device": device, "start": start, "end": end,
-                    "points": query_points(conn, device, metric, start, end, limit)}
-        return {"device": device, "start": start, "end": end, "bucket": bucket,
-                "buckets": query_buckets(conn, device, metric, start, end, BUCKETS[bucket])}
+            points = query_points(conn, device, metric, start, end, limit)
+            return TelemetryPoints(device=device, start=start, end=end,
+                                   points=[TelemetryPoint.model_validate(p) for p in points])
+        buckets = query_buckets(conn, device, metric, start, end, BUCKETS[bucket])
+    return TelemetryBuckets(device=device, start=start, end=end, bucket=bucket,
+                            buckets=[TelemetryBucket.model_validate(b) for b in buckets])
 
 
 def _aware(value: datetime) -> datetime:

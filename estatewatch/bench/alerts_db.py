@@ -1,24 +1,27 @@
 """The service's database path under ``bench alerts --db``: batched transactions (as ``AlertsService`` runs them)
-against one transaction per event, on the same events, in a throwaway embedded PostgreSQL."""
+against one transaction per event, on the same events, in a throwaway embedded PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
+from alerts.db_driver import Processor
 from alerts.presence import PresenceEvent
-from alerts.processor import Processor
-from alerts.resident_store import upsert_residents
-from estatewatch.bench.alerts import synthetic_estate
+from alerts.resident_records import upsert_residents
+from estatewatch.bench.alerts import DbBench, synthetic_estate
+from estatewatch.embedded import EmbeddedPostgres
 from store.db import connect
+from store.migrate import apply_migrations
 
 
 def _run(url: str, site: str, events: list[PresenceEvent], batch: int) -> float:
     proc = Processor(site)
     with connect(url) as conn:
-        assert proc.directory is not None
+        if proc.directory is None:
+            raise RuntimeError("the processor has no resident directory to load")
         proc.directory.sync(conn, events[0].ts)  # loaded once when a service starts: not part of the rate
     started = time.perf_counter()
     with connect(url) as conn:
@@ -29,11 +32,8 @@ def _run(url: str, site: str, events: list[PresenceEvent], batch: int) -> float:
 
 
 def run_db_bench(residents: int = 100_000, events: int = 20_000, batch: int = 500, seed: int = 7,
-                 database_url: str | None = None) -> dict[str, Any]:
+                 database_url: str | None = None) -> DbBench:
     """events/s through ``Processor.on_presence_events`` with ``batch`` events per transaction, and with one."""
-    from estatewatch.embedded import EmbeddedPostgres
-    from store.migrate import apply_migrations
-
     people, stream, _ = synthetic_estate(residents, 30.0, seed)
     server = None
     if database_url is None:

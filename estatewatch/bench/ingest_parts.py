@@ -11,16 +11,27 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from multiprocessing.queues import Queue
 
-from estatewatch.config import MqttTarget
-from ingest.mqtt import BoundedPublisher, connect, make_client, shared
+import paho.mqtt.client as paho
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from common import topics
+from common.mqtt import BoundedPublisher, connect, make_client, shared
+from common.settings import MqttTarget
 from simulators.sensors import DeviceSim, DeviceSpec, SensorKind, unit_for
 
 # Kinds whose messages carry exactly two metrics, so stored rows / 2 = stored messages, exactly.
 BENCH_KINDS = (SensorKind.TEMPERATURE, SensorKind.WATER, SensorKind.CHARGER)
 ROWS_PER_MESSAGE = 2
 SPAWN = mp.get_context("spawn")
+
+Report = tuple[int, float, float]
+"""What a publisher or receiver process reports: (messages, first time, last time) on ``time.perf_counter``."""
+Credentials = dict[str, str]
+"""Device id -> broker password: with these, each device publishes over a connection of its own account."""
+MIN_DEVICE_WINDOW = 20
 
 
 @dataclass(frozen=True)
@@ -31,9 +42,11 @@ class Workload:
     payloads: list[bytes]
 
     def topic(self, site: str, prefix: str, k: int) -> str:
-        return f"estate/{site}/sensor/{prefix}{k % self.devices:05d}/telemetry"
+        """The topic message k is published on: each phase uses its own site and device prefix."""
+        return topics.telemetry(site, self.device(prefix, k))
 
     def device(self, prefix: str, k: int) -> str:
+        """The device id message k comes from, as stored in the telemetry table."""
         return f"{prefix}{k % self.devices:05d}"
 
 
@@ -50,23 +63,52 @@ def make_workload(messages: int, devices: int, now: datetime, seed: int = 1) -> 
     return Workload(devices, payloads)
 
 
+def device_of(topic: str) -> str:
+    """The device id of a telemetry topic ``estate/{site}/sensor/{device}/telemetry``."""
+    return topic.split("/")[3]
+
+
 def publish_slice(target: MqttTarget, items: list[tuple[str, bytes]], max_inflight: int,
-                  results: Any) -> None:
-    """Process body: publish ``items`` at QoS 1 with a bounded window, wait for every PUBACK, report the time."""
-    publisher = BoundedPublisher(target, max_inflight=max_inflight).start()
+                  results: Queue[Report], credentials: Credentials | None = None) -> None:
+    """Process body: publish ``items`` at QoS 1 with a bounded window, wait for every PUBACK, report the time.
+
+    With ``credentials`` every device of the slice logs in as itself (as on a broker with per-device ACLs) and the
+    window is shared out over the devices' connections.
+    """
+    if credentials is None:
+        publishers = {"": BoundedPublisher(target, max_inflight=max_inflight).start()}
+    else:
+        devices = sorted({device_of(topic) for topic, _ in items})
+        window = max(MIN_DEVICE_WINDOW, max_inflight // max(1, len(devices)))
+        publishers = {d: BoundedPublisher(target.model_copy(update={"username": d, "password": credentials[d]}),
+                                          max_inflight=window).start(wait=30.0) for d in devices}
     started = time.perf_counter()
     for topic, payload in items:
-        publisher.publish(topic, payload)
-    publisher.flush(300.0)
+        publishers[device_of(topic) if credentials is not None else ""].publish(topic, payload)
+    for publisher in publishers.values():
+        publisher.flush(300.0)
     results.put((len(items), started, time.perf_counter()))
-    publisher.close()
+    for publisher in publishers.values():
+        publisher.close()
 
 
-def publish_all(target: MqttTarget, items: list[tuple[str, bytes]], processes: int, max_inflight: int) -> float:
+def _slices(items: list[tuple[str, bytes]], processes: int, by_device: bool) -> list[list[tuple[str, bytes]]]:
+    if not by_device:
+        return [items[i::processes] for i in range(processes)]
+    index = {d: i for i, d in enumerate(sorted({device_of(topic) for topic, _ in items}))}
+    slices: list[list[tuple[str, bytes]]] = [[] for _ in range(processes)]
+    for item in items:  # a device's messages stay in one process, in order
+        slices[index[device_of(item[0])] % processes].append(item)
+    return slices
+
+
+def publish_all(target: MqttTarget, items: list[tuple[str, bytes]], processes: int, max_inflight: int,
+                credentials: Credentials | None = None) -> float:
     """Publish ``items`` from several processes at once; returns publish calls per second over the whole run."""
-    results = SPAWN.Queue()
-    slices = [items[i::processes] for i in range(processes)]
-    workers = [SPAWN.Process(target=publish_slice, args=(target, part, max_inflight, results)) for part in slices]
+    results: Queue[Report] = SPAWN.Queue()
+    slices = _slices(items, processes, credentials is not None)
+    workers = [SPAWN.Process(target=publish_slice, args=(target, part, max_inflight, results, credentials))
+               for part in slices]
     for worker in workers:
         worker.start()
     reports = [results.get(timeout=600) for _ in workers]
@@ -79,8 +121,8 @@ def publish_all(target: MqttTarget, items: list[tuple[str, bytes]], processes: i
     return sent / span if span > 0 else 0.0
 
 
-def raw_receive(target: MqttTarget, client_id: str, topic_filter: str, group: str, expect: int, ready: Any,
-                results: Any, timeout_s: float) -> None:
+def raw_receive(target: MqttTarget, client_id: str, topic_filter: str, group: str, expect: int, ready: Queue[str],
+                results: Queue[Report], timeout_s: float) -> None:
     """Process body: the baseline. A paho client with an empty callback (auto-ack), nothing stored.
 
     It reports the arrival times of the first and the last of ``expect`` messages. With ``expect == 0`` it only
@@ -92,14 +134,16 @@ def raw_receive(target: MqttTarget, client_id: str, topic_filter: str, group: st
     stamps: list[float] = []
     count = 0
 
-    def on_connect(c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def on_connect(c: paho.Client, _u: object, _f: paho.ConnectFlags, reason: ReasonCode,
+                   _p: Properties | None) -> None:
         if not reason.is_failure:
             c.subscribe(shared(group, topic_filter), qos=1)
 
-    def on_subscribe(*_args: Any) -> None:
+    def on_subscribe(*_args: object) -> None:
         subscribed.set()
 
-    def on_message(_c: Any, _u: Any, _m: Any) -> None:  # the empty callback, plus a counter to know when to stop
+    # the empty callback, plus a counter to know when to stop
+    def on_message(_c: paho.Client, _u: object, _m: paho.MQTTMessage) -> None:
         nonlocal count
         count += 1
         if count == 1:

@@ -1,11 +1,23 @@
-"""Scores the detector on simulated scenes with ground truth: recall, precision, false alarms, floor accuracy."""
+"""Scores the detector on simulated scenes with ground truth: recall, precision, false alarms, floor accuracy.
+
+Two sets: the classic scenes (``make_scene``, fixed resolution and frame rate) and the world scenes
+(``simulators/camera/world.py``: every camera, video, throw and distractor parameter drawn from the seed). World
+scenes report recall per condition (floor band, position across the picture, outward speed, size, contrast, codec,
+...) and false alarms per distractor kind: each fall-free world scene carries one kind, so its alarms are that
+kind's.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from estatewatch.bench.littering_world import condition_rows, run_world_scene, summarize_conditions
+from simulators.camera.render import Renderer
+from simulators.camera.scene import DISTRACTOR_KINDS, ground_truth, make_scene
 from vision.camera_config import CameraConfig
 from vision.decode import decode_gray, scale_for_width
 from vision.detector import Detector, LitteringEvent
@@ -15,6 +27,8 @@ MIN_SIZE_FOR_RECALL = 4
 
 @dataclass
 class SceneResult:
+    """What one scene gave: its falls, the detector's events, how they matched, and the floors."""
+
     seed: int
     kind: str  # "throws" or "distractors"
     distractors: list[str]
@@ -28,11 +42,14 @@ class SceneResult:
     floor_exact: int = 0
     floor_pm1: int = 0
     floor_errors: list[int] = field(default_factory=list)
+    conditions: list[dict[str, Any]] = field(default_factory=list)  # world scenes: one row per fall
+    seconds_by_kind: dict[str, float] = field(default_factory=dict)  # world fall-free scenes: its one kind
 
 
 def match(events: list[LitteringEvent], truths: list[dict[str, Any]], width: int) -> list[tuple[int, int]]:
     """Pairs (event index, truth index): the event's frames overlap the fall and its track stays near the fall's
-    positions frame by frame; greedy, closest first (two falls side by side must not be swapped)."""
+    positions frame by frame; greedy, closest first (two falls side by side must not be swapped).
+    """
     pairs: list[tuple[float, int, int]] = []
     for ei, ev in enumerate(events):
         for ti, tr in enumerate(truths):
@@ -57,9 +74,6 @@ def match(events: list[LitteringEvent], truths: list[dict[str, Any]], width: int
 
 def run_scene(args: tuple[int, str, int, int, float, float]) -> SceneResult:
     """Render one scene, run the detector on its JPEGs exactly as the live path decodes them, and score it."""
-    from simulators.camera.render import Renderer
-    from simulators.camera.scene import DISTRACTOR_KINDS, ground_truth, make_scene
-
     seed, kind, width, height, fps, duration = args
     if kind == "distractors":
         scene = make_scene(seed, width, height, fps, duration, throws=0, distractors=DISTRACTOR_KINDS)
@@ -73,7 +87,15 @@ def run_scene(args: tuple[int, str, int, int, float, float]) -> SceneResult:
     for i, jpeg in Renderer(scene).jpegs():
         events += detector.feed(decode_gray(jpeg, scale), i, i / fps, scale)
     events += detector.finish()
-    res = SceneResult(seed, kind, sorted(scene.distractors), duration, truths=len(truths), events=len(events))
+    res = SceneResult(seed, kind, sorted(scene.distractors), duration)
+    score(res, events, truths, width)
+    return res
+
+
+def score(res: SceneResult, events: list[LitteringEvent], truths: list[dict[str, Any]], width: int) -> None:
+    """Fill ``res`` from the events of one scene and its ground truth."""
+    res.events = len(events)
+    res.truths = len(truths)
     res.truths_ge4 = sum(1 for t in truths if t["size_px"] >= MIN_SIZE_FOR_RECALL)
     pairs = match(events, truths, width)
     res.false_alarms = len(events) - len(pairs)
@@ -87,20 +109,36 @@ def run_scene(args: tuple[int, str, int, int, float, float]) -> SceneResult:
             res.floor_errors.append(err)
             res.floor_exact += err == 0
             res.floor_pm1 += abs(err) <= 1
+    res.conditions = condition_rows(truths, pairs, events)
+
+
+def _world_job(args: tuple[int, str, int, int, float, float]) -> SceneResult:
+    seed, kind, _, _, _, duration = args
+    scene, events, truths = run_world_scene(seed, kind, duration)
+    res = SceneResult(seed, kind, sorted(scene.distractors), duration)
+    score(res, events, truths, scene.width)
+    if kind == "distractors":
+        res.seconds_by_kind = dict.fromkeys(scene.distractors, duration)
     return res
 
 
 def evaluate(seeds: list[int], distractor_seeds: list[int], *, width: int, height: int, fps: float,
-             duration: float, distractor_duration: float, workers: int) -> dict[str, Any]:
-    """Every scene in a process pool; returns the summary and the per-scene rows."""
+             duration: float, distractor_duration: float, workers: int, world: bool = False) -> dict[str, Any]:
+    """Every scene in a process pool; returns the summary and the per-scene rows. ``world`` draws every scene
+    from the world ranges (resolution and frame rate then come from the seed, not the arguments).
+    """
     jobs = [(s, "throws", width, height, fps, duration) for s in seeds]
     jobs += [(s, "distractors", width, height, fps, distractor_duration) for s in distractor_seeds]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(run_scene, jobs))
-    return summarize(results)
+        results = list(pool.map(_world_job if world else run_scene, jobs))
+    report = summarize(results)
+    if world:
+        report.update(summarize_conditions([asdict(r) for r in results]))
+    return report
 
 
 def summarize(results: list[SceneResult]) -> dict[str, Any]:
+    """The headline figures over all scenes (keys are a promise: add, never rename)."""
     thr = [r for r in results if r.kind == "throws"]
     dis = [r for r in results if r.kind == "distractors"]
     truths_ge4 = sum(r.truths_ge4 for r in thr)
@@ -123,3 +161,33 @@ def summarize(results: list[SceneResult]) -> dict[str, Any]:
         "floor_within_1": round(sum(r.floor_pm1 for r in thr) / floors, 4) if floors else None,
         "per_scene": [asdict(r) for r in results],
     }
+
+
+def _seeds(text: str) -> list[int]:
+    out: list[int] = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        out += list(range(int(a), int(b or a) + 1))
+    return out
+
+
+def main() -> None:
+    """The evaluation from the command line, world set included (``--world``); prints the report as JSON."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seeds", default="1-40")
+    ap.add_argument("--distractor-seeds", default="1-14")
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--distractor-seconds", type=float, default=60.0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--world", action="store_true", help="scenes drawn from the world ranges")
+    ap.add_argument("--per-scene", action="store_true", help="keep the per-scene rows in the output")
+    a = ap.parse_args()
+    report = evaluate(_seeds(a.seeds), _seeds(a.distractor_seeds), width=1280, height=720, fps=20.0,
+                      duration=a.seconds, distractor_duration=a.distractor_seconds, workers=a.workers, world=a.world)
+    if not a.per_scene:
+        report.pop("per_scene")
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

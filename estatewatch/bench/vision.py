@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import time
+from multiprocessing.synchronize import Barrier as BarrierType
 from typing import Any
 
 import cv2
 import numpy as np
 
+from simulators.camera.render import Renderer
+from simulators.camera.scene import DISTRACTOR_KINDS, make_scene
 from vision.camera_config import CameraConfig
 from vision.decode import decode_gray, jpeg_size, scale_for_width
 from vision.detector import Detector
@@ -23,9 +26,6 @@ RESOLUTIONS = {"1080p": (1920, 1080), "720p": (1280, 720)}
 
 def make_frames(cameras: int, frames: int, resolution: str, seed: int = 7) -> list[list[bytes]]:
     """Simulated JPEGs per camera (throws and every distractor), rendered once and shared by all contenders."""
-    from simulators.camera.render import Renderer
-    from simulators.camera.scene import DISTRACTOR_KINDS, make_scene
-
     width, height = RESOLUTIONS[resolution]
     out = []
     for c in range(cameras):
@@ -72,14 +72,15 @@ def naive(cams: list[list[bytes]]) -> float:
         for mog, frames in zip(subtractors, cams, strict=True):
             if i < len(frames):
                 img = cv2.imdecode(np.frombuffer(frames[i], np.uint8), cv2.IMREAD_COLOR)
-                assert img is not None
+                if img is None:
+                    raise RuntimeError("a benchmark frame did not decode")
                 fg = mog.apply(img)
                 cv2.connectedComponentsWithStats(fg, connectivity=8)
                 n += 1
     return n / (time.perf_counter() - start)
 
 
-def _worker(cams: list[list[bytes]], barrier: Any, results: Any) -> None:
+def _worker(cams: list[list[bytes]], barrier: BarrierType, results: mp.Queue[tuple[int, float]]) -> None:
     cv2.setNumThreads(1)
     barrier.wait()
     start = time.perf_counter()
@@ -107,8 +108,9 @@ def pipeline_processes(cams: list[list[bytes]], workers: int) -> float:
 
 
 def batch_vs_loop(cams: list[list[bytes]]) -> dict[str, float]:
-    """ms per frame of the difference + threshold step done as one numpy operation over an (N, H, W) stack versus
-    a loop of OpenCV calls, the measurement behind keeping the per-frame loop."""
+    """Ms per frame of the difference + threshold step done as one numpy operation over an (N, H, W) stack versus
+    a loop of OpenCV calls, the measurement behind keeping the per-frame loop.
+    """
     grays = [decode_gray(f[1], scale_for_width(jpeg_size(f[1])[0])) for f in cams]
     bgs = [decode_gray(f[0], scale_for_width(jpeg_size(f[0])[0])) for f in cams]
     stack, bg_stack = np.stack(grays), np.stack(bgs)
@@ -127,7 +129,7 @@ def batch_vs_loop(cams: list[list[bytes]]) -> dict[str, float]:
 
 
 def motion_only_ms(cams: list[list[bytes]]) -> float:
-    """ms per frame of the motion model alone (after decode), for the docs' cost breakdown."""
+    """Ms per frame of the motion model alone (after decode), for the docs' cost breakdown."""
     grays = [decode_gray(j, scale_for_width(jpeg_size(j)[0])) for j in cams[0]]
     model = MotionModel()
     start = time.perf_counter()
@@ -139,7 +141,8 @@ def motion_only_ms(cams: list[list[bytes]]) -> float:
 def run(cameras: int, resolution: str, frames: int, rounds: int = 3) -> dict[str, Any]:
     """All contenders on the same frames, taking turns for ``rounds`` rounds; each keeps its best round. On a
     shared machine a neighbour's burst then slows no figure, and the ratios compare contenders at their steadiest
-    (as ``timeit`` takes the fastest repeat)."""
+    (as ``timeit`` takes the fastest repeat).
+    """
     cv2.setNumThreads(1)
     cams = make_frames(cameras, frames, resolution)
     decode = pipe1 = pipe2 = base = 0.0
@@ -153,10 +156,10 @@ def run(cameras: int, resolution: str, frames: int, rounds: int = 3) -> dict[str
         "cameras": cameras,
         "frames_per_camera": frames,
         "rounds": rounds,
-        "decode_fps": round(decode, 1),
-        "pipeline_fps_1w": round(pipe1, 1),
-        "pipeline_fps_2w": round(pipe2, 1),
-        "naive_fps": round(base, 1),
+        "decode_fps": round(decode, 2),  # two decimals: on a loaded machine a tiny run gives a few fps
+        "pipeline_fps_1w": round(pipe1, 2),
+        "pipeline_fps_2w": round(pipe2, 2),
+        "naive_fps": round(base, 2),
         "ratio_vs_naive": round(pipe1 / base, 2),
         "ratio_vs_decode": round(pipe1 / decode, 2),
         "scaling_2w": round(pipe2 / pipe1, 2),

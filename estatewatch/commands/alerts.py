@@ -1,4 +1,6 @@
-"""Alerts area commands: ``replay``, ``simulate residents``, ``bench alerts``, ``residents import``."""
+"""Alerts area commands: ``replay``, ``simulate residents``, ``bench alerts``, ``eval inactivity``,
+``residents import``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +8,14 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from estatewatch.commands import CliGroups
+
+if TYPE_CHECKING:  # for annotations only: the simulator is imported when its command runs
+    from simulators.residents import Simulation
 
 
 def replay_cmd(
@@ -21,16 +26,21 @@ def replay_cmd(
     tz: Annotated[str | None, typer.Option("--tz", help="zone of naive timestamps (default EW_TIMEZONE)")] = None,
 ) -> None:
     """Run the resident rules offline over recorded events, on event time."""
+    from alerts.config import AlertsConfig
+    from alerts.presence_rules import RuleConfig
     from alerts.replay import ReplayError, firing_json, parse_ts, read_events, replay, zone
-    from alerts.residents import ResidentCsvError, parse_residents
-    from estatewatch.config import Settings
+    from alerts.resident_csv import ResidentCsvError, parse_residents
+    from common.settings import Settings
 
-    zone_info = zone(tz or Settings().timezone)
+    settings = Settings()
+    zone_info = zone(tz or settings.timezone)
     try:
+        config = AlertsConfig.load(settings.alert_rules_file)
         people = parse_residents(residents.read_text(encoding="utf-8"))
         end = parse_ts(until, zone_info) if until else None
         with events.open(encoding="utf-8") as fh:
-            fired, engine = replay(read_events(fh, zone_info), people, until=end)
+            fired, engine = replay(read_events(fh, zone_info), people, until=end, tz=zone_info,
+                                   cfg=RuleConfig(inactivity=config.rules.inactivity))
     except (ReplayError, ResidentCsvError, OSError, ValueError) as exc:
         typer.echo(f"replay: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -68,30 +78,30 @@ def simulate_residents_cmd(
         _publish(sim, speed)
 
 
-def _write_fast_files(sim: object, speed: float, out: Path) -> None:
+def _write_fast_files(sim: Simulation, speed: float, out: Path) -> None:
     """The fast clock compresses time ``speed`` times, so the rules need the same compression: import
-    ``residents.fast.csv`` and run the alerts service with ``EW_ALERT_RULES_FILE=rules.fast.json``."""
-    from alerts.residents import residents_csv
-    from simulators.residents import Simulation, time_scaled
+    ``residents.fast.csv`` and run the alerts service with ``EW_ALERT_RULES_FILE=rules.fast.json``.
+    """
+    from alerts.resident_csv import residents_csv
+    from simulators.residents import time_scaled
 
-    assert isinstance(sim, Simulation)
     (out / "residents.fast.csv").write_text(residents_csv(time_scaled(sim.residents, speed)), encoding="utf-8")
     (out / "rules.fast.json").write_text(json.dumps({"residents": {
         "door_quiet_minutes": 10 / speed, "reminder_hours": 12 / speed}}), encoding="utf-8")
 
 
-def _publish(sim: object, speed: float) -> None:
+def _publish(sim: Simulation, speed: float) -> None:
     """Publish on the fast clock: simulated time runs ``speed`` times faster and payloads carry the compressed wall
-    time."""
+    time.
+    """
     import time
     from datetime import UTC, timedelta
     from zoneinfo import ZoneInfo
 
-    from estatewatch.config import Settings
-    from ingest.mqtt import BoundedPublisher
-    from simulators.residents import Simulation, mqtt_messages
+    from common.mqtt import BoundedPublisher
+    from common.settings import Settings
+    from simulators.residents import mqtt_messages
 
-    assert isinstance(sim, Simulation)
     settings = Settings()
     tz = ZoneInfo(settings.timezone)
     sim_start = sim.events[0]["ts"] if sim.events else None
@@ -121,11 +131,13 @@ def bench_alerts_cmd(
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     db: Annotated[bool, typer.Option("--db", help="also measure the service's database path in a throwaway"
                                                   " embedded PostgreSQL")] = False,
+    routines: Annotated[bool, typer.Option("--routines/--no-routines",
+                                           help="run the learnt-routine no_activity rule too")] = True,
 ) -> None:
     """Rule engine throughput at scale, next to a scan-the-population baseline on the same events."""
     from estatewatch.bench.alerts import run_bench
 
-    result = run_bench(residents=residents, hours=hours, seed=seed)
+    result = run_bench(residents=residents, hours=hours, seed=seed, routines=routines)
     if db:
         from estatewatch.bench.alerts_db import run_db_bench
 
@@ -137,13 +149,49 @@ def bench_alerts_cmd(
             typer.echo(f"{key:>28}: {value}")
 
 
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(f"seeds are comma-separated integers, got {text!r}") from exc
+
+
+def eval_inactivity_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as one JSON object")] = False,
+    tune_seeds: Annotated[str, typer.Option(help="simulator seeds the defaults were tuned on")] = "1,2,3",
+    report_seeds: Annotated[str, typer.Option(help="simulator seeds only reported")] = "11,12,13",
+    residents: Annotated[int, typer.Option(help="simulated residents per seed")] = 20,
+    days: Annotated[float, typer.Option(help="simulated days per seed")] = 45.0,
+    cuts_per_home: Annotated[int, typer.Option(help="seeded at-home cut instants per home (>= 20)")] = 20,
+    public: Annotated[bool, typer.Option("--public/--no-public", help="also the public datasets found in the"
+                                                                      " cache (report only)")] = True,
+) -> None:
+    """Delay from activity stopping to the first no_activity alert, misses and false alarms per resident-day."""
+    from estatewatch.bench.inactivity_eval import evaluate
+
+    if cuts_per_home < 1 or residents < 1 or days <= 14:
+        typer.echo("eval inactivity: need residents >= 1, cuts-per-home >= 1 and more than 14 days", err=True)
+        raise typer.Exit(2)
+    result = evaluate(tune_seeds=_seeds(tune_seeds), report_seeds=_seeds(report_seeds), residents=residents,
+                      days=days, cuts_per_home=cuts_per_home, casas=public)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for row in [*result["results"], *result["simulated_collapses"]]:
+        ours = row.get("ours", row)
+        typer.echo(f"{row['dataset']:<34} {row['role']:<12} median {ours['median_h']} h  p90 {ours['p90_h']} h"
+                   f"  missed {ours['missed']}  FA/day {ours.get('false_alarms_per_resident_day', '-')}")
+    for gone in result["public_datasets_unavailable"]:
+        typer.echo(f"unavailable: {gone}", err=True)
+
+
 def residents_import_cmd(
     path: Annotated[Path, typer.Argument(help="CSV with resident_id,unit,elderly,lives_alone[,not_out_hours]")],
 ) -> None:
     """Load or update residents in the database (EW_DATABASE_URL, EW_SITE)."""
-    from alerts.resident_store import upsert_residents
-    from alerts.residents import ResidentCsvError, parse_residents
-    from estatewatch.config import Settings
+    from alerts.resident_csv import ResidentCsvError, parse_residents
+    from alerts.resident_records import upsert_residents
+    from common.settings import Settings
     from store.db import connect
 
     settings = Settings()
@@ -158,9 +206,11 @@ def residents_import_cmd(
 
 
 def register(groups: CliGroups) -> None:
+    """Add the alerts area's commands to the CLI."""
     groups.app.command("replay")(replay_cmd)
     groups.simulate.command("residents")(simulate_residents_cmd)
     groups.bench.command("alerts")(bench_alerts_cmd)
+    groups.eval.command("inactivity")(eval_inactivity_cmd)
     residents = typer.Typer(help="Residents watched by the elderly rules.", no_args_is_help=True)
     residents.command("import")(residents_import_cmd)
     groups.app.add_typer(residents, name="residents")

@@ -1,4 +1,6 @@
-"""``estatewatch users add|list|set`` (console accounts) and ``estatewatch console screenshot``."""
+"""``estatewatch users add|list|set`` (console accounts), ``estatewatch tokens issue|list|revoke`` (integrator
+tokens) and ``estatewatch console screenshot``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ users = typer.Typer(help="Console users: viewer (read), operator (act on alerts)
 
 
 def _database_url() -> str:
-    from estatewatch.config import Settings
+    from common.settings import Settings
 
     url = Settings().database_url
     if url is None:
@@ -86,6 +88,64 @@ def list_console_users() -> None:
             typer.echo(f"{row['username']:<24} {row['role']:<9} {state}")
 
 
+tokens = typer.Typer(help="Bearer tokens for integrators, each with a name and a role; only their hashes are stored.",
+                     no_args_is_help=True)
+
+
+@tokens.command("issue")
+def issue(
+    name: Annotated[str, typer.Argument(help="who holds it, e.g. bms-building-3")],
+    role: Annotated[str, typer.Option(help="viewer, operator or admin")] = "viewer",
+    expires_days: Annotated[float | None, typer.Option(help="days until it stops working; unset = until revoked")]
+    = None,
+) -> None:
+    """Issue a token; it is printed once and cannot be shown again."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.security import issue_token
+    from store.db import connect
+
+    expires_at = None if expires_days is None else datetime.now(UTC) + timedelta(days=expires_days)
+    try:
+        with connect(_database_url()) as conn:
+            token_id, token = issue_token(conn, name, role, created_by="cli", expires_at=expires_at)
+            conn.commit()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"issued token {token_id} for {name} ({role}); keep it now, it is not shown again:")
+    typer.echo(token)
+
+
+@tokens.command("list")
+def list_tokens(
+    revoked: Annotated[bool, typer.Option("--revoked", help="include revoked tokens")] = False,
+) -> None:
+    """List issued tokens (never the tokens themselves)."""
+    from store.accounts import list_tokens as rows
+    from store.db import connect
+
+    with connect(_database_url()) as conn:
+        for row in rows(conn, include_revoked=revoked):
+            state = "revoked" if row.revoked_at else ("expires " + row.expires_at.isoformat()
+                                                      if row.expires_at else "active")
+            used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never used"
+            typer.echo(f"{row.id:>6} {row.name:<32} {row.role:<9} {state:<10} {used}")
+
+
+@tokens.command("revoke")
+def revoke(token_id: Annotated[int, typer.Argument(help="the number `tokens list` shows")]) -> None:
+    """Revoke a token at once, with every console session opened with it."""
+    from store.accounts import revoke_token
+    from store.db import connect
+
+    with connect(_database_url()) as conn:
+        found = revoke_token(conn, token_id)
+        conn.commit()
+    if not found:
+        raise typer.BadParameter(f"no live token {token_id}")
+    typer.echo(f"revoked token {token_id}")
+
+
 def screenshot(
     url: Annotated[str, typer.Option(help="console address")] = "http://127.0.0.1:8080",
     out: Annotated[Path, typer.Option(help="PNG to write")] = Path("docs/img/console.png"),
@@ -130,7 +190,9 @@ def screenshot(
 
 
 def register(groups: CliGroups) -> None:
+    """Add the console, user-account and token commands to the CLI."""
     groups.app.add_typer(users, name="users")
+    groups.app.add_typer(tokens, name="tokens")
     console = typer.Typer(help="The control-room web console.", no_args_is_help=True)
     console.command("screenshot")(screenshot)
     groups.app.add_typer(console, name="console")

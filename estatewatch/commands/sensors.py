@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from estatewatch.commands import CliGroups
+
+if TYPE_CHECKING:
+    from common.settings import Settings
 
 
 def simulate_sensors(
@@ -24,11 +27,14 @@ def simulate_sensors(
         Path | None, typer.Option(help="write the ground truth (valid (device, seq), doors, statuses) as JSON")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
+    own_accounts: Annotated[bool, typer.Option(
+        help="issue (or rotate) a broker account per device in EW_BROKER_AUTH_DIR, register the devices, and log "
+        "in as each device; the secrets stay in memory")] = False,
 ) -> None:
     """Publish simulated sensor telemetry, door contacts and device status to the broker at EW_MQTT_URL."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from estatewatch.config import Settings
+    from common.settings import Settings
     from simulators.sensor_fleet import FleetOptions, SensorFleet
 
     settings = Settings()
@@ -37,7 +43,9 @@ def simulate_sensors(
     if duration is None and count is None:
         duration = 60.0
     options = FleetOptions(devices=devices, rate=rate, seed=seed, malformed_share=malformed_share, dropouts=dropouts)
-    fleet = SensorFleet(settings.mqtt, site or settings.site, options)
+    credentials = fleet_credentials(settings.model_copy(update={"site": site or settings.site}), devices) \
+        if own_accounts else None
+    fleet = SensorFleet(settings.mqtt, site or settings.site, options, credentials=credentials)
     total = count if count is not None else int((duration or 0) * rate)
     with Progress(TextColumn("sensors"), BarColumn(), TextColumn("{task.completed}/{task.total} msgs"),
                   TimeElapsedColumn(), disable=as_json) as bar:
@@ -52,10 +60,27 @@ def simulate_sensors(
             typer.echo(f"{key}: {value}")
 
 
+def fleet_credentials(settings: Settings, devices: int) -> dict[str, str]:
+    """A broker account of its own for each simulated device (door contacts: their flat's door topic only)."""
+    from estatewatch.broker_accounts import AccountRequest, Kind
+    from estatewatch.commands.devices import issue_or_rotate, register_devices
+    from estatewatch.wiring import broker_accounts
+    from simulators.sensors import SensorKind, make_fleet
+
+    requests = [AccountRequest(Kind.UNIT, settings.site, spec.device_id, spec.unit_id, ("door",))
+                if spec.kind is SensorKind.DOOR else AccountRequest(Kind.SENSOR, settings.site, spec.device_id)
+                for spec in make_fleet(devices)]
+    issued = issue_or_rotate(broker_accounts(settings), requests)
+    register_devices(settings, issued)
+    return {i.account.username: i.password for i in issued}
+
+
 def bench_ingest(
     messages: Annotated[int, typer.Option(min=1000, help="telemetry messages per phase")] = 100_000,
     repeat: Annotated[int, typer.Option(min=1, help="rounds of the three phases, interleaved; medians reported")] = 3,
-    devices: Annotated[int, typer.Option(min=1, help="simulated devices the messages come from")] = 1000,
+    devices: Annotated[int, typer.Option(
+        min=1, help="simulated devices the messages come from (one broker connection each on the embedded broker)")]
+    = 200,
     publishers: Annotated[int, typer.Option(min=1, help="publisher processes (one Python publisher tops out)")] = 2,
     max_inflight: Annotated[int, typer.Option(min=1, help="unacknowledged QoS 1 messages per publisher")] = 2000,
     live: Annotated[bool, typer.Option(help="publish while consuming instead of filling the broker first")] = False,
@@ -78,5 +103,6 @@ def bench_ingest(
 
 
 def register(groups: CliGroups) -> None:
+    """Add the sensor simulation and ingest bench commands to the CLI."""
     groups.simulate.command("sensors")(simulate_sensors)
     groups.bench.command("ingest")(bench_ingest)

@@ -68,18 +68,30 @@ def eval_littering(
     distractor_seconds: Annotated[float, typer.Option(min=4, help="length of a distractor-only scene")] = 60.0,
     workers: Annotated[int, typer.Option(min=1, help="processes rendering and detecting scenes")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    real: Annotated[Path | None, typer.Option(
+        "--real", file_okay=False, help="score on the real clips cached in DIR (docs/real-footage.md)")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="with --real: tune or report")] = None,
+    fetch: Annotated[bool, typer.Option("--fetch", help="with --real: first copy the clips into DIR")] = False,
+    world: Annotated[bool, typer.Option("--world", help="draw every scene from the world ranges "
+                                                       "(simulators/camera/world.py)")] = False,
 ) -> None:
-    """Render simulator scenes (fixed seeds) and score the detector: recall, precision, false alarms, floors."""
+    """Render simulator scenes (fixed seeds) and score the detector: recall, precision, false alarms, floors.
+
+    With ``--real DIR`` it scores the annotated real clips instead (``--split`` picks tune or report clips).
+    """
     from rich.console import Console
     from rich.table import Table
 
     from estatewatch.bench.littering_eval import evaluate
 
+    if real is not None:
+        _eval_real(real, split, fetch=fetch, as_json=as_json)
+        return
     if resolution not in RESOLUTIONS:
         raise typer.BadParameter(f"resolution must be one of {', '.join(RESOLUTIONS)}")
     width, height = RESOLUTIONS[resolution]
     report = evaluate(parse_seeds(seeds), parse_seeds(distractor_seeds), width=width, height=height, fps=fps,
-                      duration=seconds, distractor_duration=distractor_seconds, workers=workers)
+                      duration=seconds, distractor_duration=distractor_seconds, workers=workers, world=world)
     report["resolution"] = resolution
     if as_json:
         typer.echo(json.dumps(report))
@@ -93,6 +105,43 @@ def eval_littering(
     for key, value in report.items():
         if key != "per_scene":
             console.print(f"{key}: {value}")
+
+
+def _eval_real(clips_dir: Path, split: str | None, *, fetch: bool, as_json: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from estatewatch.bench.real_clips import (
+        DEFAULT_MANIFEST,
+        DEFAULT_MIRROR_ROOT,
+        FetchError,
+        ManifestError,
+        fetch_clips,
+    )
+    from estatewatch.bench.real_eval import evaluate_real
+
+    if split not in (None, "tune", "report"):
+        raise typer.BadParameter("--split must be tune or report")
+    try:
+        if fetch:
+            fetch_clips(clips_dir, DEFAULT_MIRROR_ROOT)
+        report = evaluate_real(clips_dir, DEFAULT_MANIFEST, split)
+    except (ManifestError, FetchError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    table = Table("clip", "split", "kind", "falls", "found", "missed", "events", "false", "seconds")
+    rows = report["per_clip"]
+    if not isinstance(rows, list):
+        raise TypeError("evaluate_real returned no per-clip rows")
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["split"]), str(r["kind"]), str(r["falls"]), str(r["found"]),
+                      str(len(r["missed"])), str(r["events"]), str(r["false_alarms"]), str(r["seconds"]))
+    console = Console()
+    console.print(table)
+    console.print(f"per split: {report['per_split']}")
 
 
 def bench_vision(
@@ -151,7 +200,7 @@ def simulate_cameras(
         result = write_video(scenes["sim-cam-0"], video, "sim-cam-0")
         typer.echo(json.dumps({"video": str(video), "falls": len(result["falls"])}))
         return
-    from estatewatch.config import Settings
+    from common.settings import Settings
     from simulators.camera.publish import publish_scenes
 
     settings = Settings()
@@ -174,10 +223,10 @@ def draw_cameras(
     import cv2
     import numpy as np
 
-    from estatewatch.config import Settings
+    from common.settings import Settings
     from vision.calibration import draw_calibration
     from vision.camera_config import load_camera
-    from vision.service import latest_frame_path
+    from vision.paths import latest_frame_path
 
     cfg = load_camera(camera)
     src = latest_frame_path(Settings().data_dir, cfg.id) if frame == "latest" else Path(frame)
@@ -195,6 +244,7 @@ def draw_cameras(
 
 
 def register(groups: CliGroups) -> None:
+    """Add the vision area's commands to the CLI."""
     groups.app.command("detect")(detect)
     groups.eval.command("littering")(eval_littering)
     groups.bench.command("vision")(bench_vision)

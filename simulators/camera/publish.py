@@ -9,14 +9,16 @@ from typing import Any
 
 import cv2
 
-from estatewatch.config import MqttTarget
-from ingest.mqtt import BoundedPublisher
+from common import topics
+from common.mqtt import BoundedPublisher
+from common.settings import MqttTarget
 from simulators.camera.render import Renderer
 from simulators.camera.scene import Scene, ground_truth
 
 
 def frame_topic(site: str, camera: str) -> str:
-    return f"estate/{site}/camera/{camera}/frame"
+    """MQTT topic of a camera's frames."""
+    return topics.frame(site, camera)
 
 
 def publish_scenes(target: MqttTarget, site: str, scenes: dict[str, Scene], *, speed: float = 1.0,
@@ -57,14 +59,23 @@ def publish_scenes(target: MqttTarget, site: str, scenes: dict[str, Scene], *, s
 VIDEO_CODECS = {".mkv": "FFV1", ".avi": "MJPG", ".mp4": "mp4v"}
 
 
+def open_writer(out: Path, fourcc: str, scene: Scene, quality: int) -> cv2.VideoWriter:
+    """A video writer for the scene's frames; motion JPEG goes through OpenCV's own writer, the only one that
+    takes a quality setting (FFmpeg's refuses the parameter).
+    """
+    if fourcc == "MJPG":
+        return cv2.VideoWriter(str(out), cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter.fourcc(*fourcc), scene.fps,
+                               (scene.width, scene.height), [cv2.VIDEOWRITER_PROP_QUALITY, quality])
+    return cv2.VideoWriter(str(out), cv2.CAP_FFMPEG, cv2.VideoWriter.fourcc(*fourcc), scene.fps,
+                           (scene.width, scene.height))
+
+
 def write_video(scene: Scene, out: Path, camera: str = "sim-cam") -> dict[str, Any]:
     """Write the scene as a video plus ``<out>.truth.json`` and ``<out>.camera.json`` beside it."""
     fourcc = VIDEO_CODECS.get(out.suffix.lower())
     if fourcc is None:
         raise ValueError(f"video type {out.suffix!r} not supported: use one of {', '.join(VIDEO_CODECS)}")
-    params = [cv2.VIDEOWRITER_PROP_QUALITY, 95] if fourcc == "MJPG" else []
-    writer = cv2.VideoWriter(str(out), cv2.CAP_FFMPEG, cv2.VideoWriter.fourcc(*fourcc), scene.fps,
-                             (scene.width, scene.height), params)
+    writer = open_writer(out, fourcc, scene, 95)
     if not writer.isOpened():
         raise RuntimeError(f"cannot write {out}")
     try:

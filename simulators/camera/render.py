@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from simulators.camera.scene import FLOOR_M, Scene, trajectory
+from simulators.camera import distractors
+from simulators.camera.scene import FLOOR_M, Scene, Throw, trajectory
 
 Image = NDArray[np.uint8]
-JITTER = 2
+JITTER = 6  # margin of the drawn facade around the picture: room for the camera to shake
 
 
 class Renderer:
@@ -28,6 +29,7 @@ class Renderer:
         sigma = scene.noise_sigma
         self.noise = [np.clip(np.abs(self.rng.normal(0, sigma, (h, w, 3))), 0, 255).astype(np.uint8) for _ in range(4)]
         self.lights_on: set[int] = set()
+        self._last: tuple[int, Image] | None = None
 
     def _poly(self, x0: float, x1: float, h0: float, h1: float) -> NDArray[np.int32]:
         xs = np.array([x0, x1, x1, x0])
@@ -61,10 +63,13 @@ class Renderer:
         return img
 
     def frames(self) -> Iterator[tuple[int, Image]]:
+        """Every frame of the scene, in order."""
         for i in range(self.scene.n_frames):
             yield i, self.frame(i)
 
-    def jpegs(self, quality: int = 85) -> Iterator[tuple[int, bytes]]:
+    def jpegs(self, quality: int | None = None) -> Iterator[tuple[int, bytes]]:
+        """Every frame as a JPEG, at ``quality`` or the scene's own."""
+        quality = self.scene.quality if quality is None else quality
         for i, img in self.frames():
             ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
             if not ok:
@@ -72,30 +77,56 @@ class Renderer:
             yield i, buf.tobytes()
 
     def frame(self, i: int) -> Image:
+        """Frame ``i``: what the camera saw at that frame's content time (a repeated frame repeats it exactly)."""
         s = self.scene
-        t = i / s.fps
+        if s.dup_every and i % s.dup_every == s.dup_every - 1 and self._last is not None and self._last[0] == i - 1:
+            self._last = (i, self._last[1])
+            return self._last[1]
+        img = self._render(i, s.content_time(i))
+        self._last = (i, img)
+        return img
+
+    def _render(self, i: int, t: float) -> Image:
+        s = self.scene
         d = s.distractors
         for k, (tl, floor, column) in enumerate(d.get("lights", [])):
             if t >= tl and k not in self.lights_on:  # a light switched on stays on: change the base once
                 self.lights_on.add(k)
                 cv2.fillConvexPoly(self.base, self._window(floor, column), (150, 215, 245))
-        dx, dy = (self.rng.integers(-s.jitter_px, s.jitter_px + 1, 2) if s.jitter_px else (0, 0))
+        amp = min(JITTER, max(s.jitter_px, distractors.shake_px(d, t)))
+        dx, dy = (self.rng.integers(-amp, amp + 1, 2) if amp else (0, 0))
         img = self.base[JITTER + dy:JITTER + dy + s.height, JITTER + dx:JITTER + dx + s.width].copy()
         self._draw_distractors(img, t)
+        distractors.draw(img, d, t)
         for path, th in zip(self.paths, s.throws, strict=True):
             if i in path:
-                c, r = path[i]
-                rad = th.size_px / 2
-                if th.size_px <= 3:
-                    x0, y0 = round(c - rad), round(r - rad)
-                    img[max(0, y0):y0 + th.size_px, max(0, x0):x0 + th.size_px] = th.color
-                else:
-                    cv2.circle(img, (round(c), round(r)), round(rad), th.color, -1, cv2.LINE_AA)
+                self._draw_object(img, path[i], th, t)
         gain = (1 + 0.04 * math.sin(2 * math.pi * t / 20)) * math.prod(
             g for tj, g in d.get("exposure", []) if t >= tj)
-        out = cv2.convertScaleAbs(img, alpha=gain)
-        out = cv2.add(out, self.noise[i % 4])
+        out: Image = distractors.shade(np.asarray(cv2.convertScaleAbs(img, alpha=gain), dtype=np.uint8), d, t)
+        if s.night:  # infrared: grey, flat, and noisier
+            grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+            out = np.asarray(cv2.cvtColor(cv2.convertScaleAbs(grey, alpha=0.5, beta=40), cv2.COLOR_GRAY2BGR),
+                             dtype=np.uint8)
+            out = np.asarray(cv2.add(out, self.noise[(i + 1) % 4]), dtype=np.uint8)
+        out = np.asarray(cv2.add(out, self.noise[i % 4]), dtype=np.uint8)
         return np.asarray(cv2.subtract(out, self.noise[(i + 2) % 4]), dtype=np.uint8)
+
+    @staticmethod
+    def _draw_object(img: Image, at: tuple[float, float], th: Throw, t: float) -> None:
+        """A round object as a disc; a tumbling one as an ellipse that turns and shows its ends and sides."""
+        c, r = at
+        rad = th.size_px / 2
+        if th.size_px <= 3:
+            x0, y0 = round(c - rad), round(r - rad)
+            img[max(0, y0):y0 + th.size_px, max(0, x0):x0 + th.size_px] = th.color
+        elif th.tumble_hz:
+            turn = 2 * math.pi * th.tumble_hz * (t - th.t)
+            minor = max(1, round(rad * (0.35 + 0.65 * abs(math.cos(turn)))))
+            cv2.ellipse(img, (round(c), round(r)), (round(rad), minor), math.degrees(turn), 0, 360, th.color, -1,
+                        cv2.LINE_AA)
+        else:
+            cv2.circle(img, (round(c), round(r)), round(rad), th.color, -1, cv2.LINE_AA)
 
     def _draw_distractors(self, img: Image, t: float) -> None:
         s, d = self.scene, self.scene.distractors

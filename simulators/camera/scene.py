@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from simulators.camera.distractors import draw_params
 from simulators.camera.geometry import FacadeCamera
 
 G = 9.81
 FLOOR_M = 3.0
 DISTRACTOR_KINDS = ("birds", "trees", "rain", "cloth", "insects", "lights", "exposure")
+# the wider set of the world ranges (simulators/camera/world.py); the first seven are the classic ones above
+WORLD_DISTRACTORS = (*DISTRACTOR_KINDS, "foliage", "snow", "perch", "curtains", "reflections", "shadows", "shake")
 
 
 @dataclass(frozen=True)
@@ -26,10 +29,13 @@ class Throw:
     color: tuple[int, int, int]
     velocity: tuple[float, float, float]  # lateral, up, toward the camera (m/s)
     terminal_v: float  # m/s; sets the drag constant
+    tumble_hz: float = 0.0  # turns per second of an elongated object (0: a round one)
 
 
 @dataclass
 class Scene:
+    """Everything a rendered clip is made of; drawn from one seed by ``make_scene`` or ``world.world_scene``."""
+
     seed: int
     width: int
     height: int
@@ -43,14 +49,38 @@ class Scene:
     distractors: dict[str, Any] = field(default_factory=dict)
     jitter_px: int = 1
     noise_sigma: float = 3.0
+    # camera pose beyond the classic framing (world ranges): turned, rolled, raised, and framed from a height up
+    yaw: float = 0.0
+    roll: float = 0.0
+    cam_height: float = 1.5
+    view_bottom_m: float = 0.0
+    # video: how frames reach the detector, and the footage's defects
+    codec: str = "jpeg"  # jpeg (the live path) | mjpeg | mp4v
+    quality: int = 85
+    dup_every: int = 0  # every n-th delivered frame repeats the one before (footage upsampled), 0 = none
+    drop_rate: float = 0.0  # share of frames lost on the way
+    night: bool = False  # infrared: grey, low contrast, more noise
 
     @property
     def camera(self) -> FacadeCamera:
-        return FacadeCamera.framing(self.width, self.height, self.distance, self.floors * FLOOR_M)
+        """The scene's camera (framing the facade from ``view_bottom_m`` to the roof)."""
+        cam = FacadeCamera.framing(self.width, self.height, self.distance, self.floors * FLOOR_M - self.view_bottom_m,
+                                   yaw=self.yaw, roll=self.roll, cam_height=self.cam_height - self.view_bottom_m)
+        if self.view_bottom_m:
+            cam = replace(cam, cam_height=self.cam_height)
+        return cam
 
     @property
     def n_frames(self) -> int:
+        """Frames delivered over the scene's duration."""
         return round(self.duration * self.fps)
+
+    def content_time(self, frame: int) -> float:
+        """Capture time of what delivered frame ``frame`` shows: a repeated frame shows its predecessor's."""
+        if not self.dup_every:
+            return frame / self.fps
+        source = frame - (frame + 1) // self.dup_every  # delivered 0, 1, 1, 2, 3, 3, ... for every third
+        return source / (self.fps * (self.dup_every - 1) / self.dup_every)
 
     def window_x(self, column: int) -> float:
         """Lateral position (m) of a window column's centre."""
@@ -62,41 +92,58 @@ class Scene:
         return (floor - 1) * FLOOR_M + 1.6
 
     def camera_json(self, camera_id: str = "sim-cam") -> dict[str, Any]:
-        """CAMERA.json for this scene's camera: exact floor lines and window columns at mid-height."""
+        """CAMERA.json for this scene's camera: the floor lines in view (read at the facade's middle) and window
+        columns at mid-height; a raised camera gives its height, a turned or rolled one a facade rectangle.
+        """
         cam = self.camera
-        lines = [round(cam.row_of_height(i * FLOOR_M), 1) for i in range(self.floors + 1)]
-        mid_h = self.floors * FLOOR_M / 2
+        rows = [(i, round(cam.row_of_height(i * FLOOR_M), 1)) for i in range(self.floors + 1)]
+        seen = [(i, r) for i, r in rows if 0 <= r < self.height]
+        first = seen[0][0] if seen else 0
+        mid_h = (self.view_bottom_m + self.floors * FLOOR_M) / 2
         pitch = self.building_width / self.columns
         xs = [-self.building_width / 2 + pitch * i for i in range(self.columns + 1)]
         cols = [round(float(cam.project(x, mid_h)[0]), 1) for x in xs]
-        return {"id": camera_id, "fps": self.fps, "first_floor": 1, "floor_lines": lines, "window_columns": cols}
+        out: dict[str, Any] = {"id": camera_id, "fps": self.fps, "first_floor": first + 1,
+                               "floor_lines": [r for _, r in seen], "window_columns": cols}
+        if self.cam_height != 1.5:
+            out["camera_height_m"] = self.cam_height
+        if (self.yaw or self.roll) and len(seen) >= 2:
+            lo, hi = seen[0][0] * FLOOR_M, seen[-1][0] * FLOOR_M
+            x0, x1 = -self.building_width / 2 + pitch, self.building_width / 2 - pitch
+            corners = [cam.project(x, h) for x, h in ((x0, lo), (x1, lo), (x1, hi), (x0, hi))]
+            out["facade_rect"] = {"points": [[round(float(c), 1), round(float(r), 1)] for c, r in corners],
+                                  "width_m": x1 - x0, "height_m": hi - lo, "origin_m": [x0, lo]}
+        return out
 
 
 def trajectory(scene: Scene, throw: Throw) -> list[tuple[int, float, float, float]]:
-    """(frame, col, row, height) for every frame the object is in the air and inside the picture."""
+    """(frame, col, row, height) for every delivered frame the object is in the air and inside the picture; a
+    repeated frame shows the object where its predecessor did.
+    """
     k = G / throw.terminal_v**2
     pos = np.array([scene.window_x(throw.column), scene.window_height(throw.floor), scene.distance - 0.4])
     vel = np.array(throw.velocity, dtype=np.float64) * np.array([1.0, 1.0, -1.0])
     cam = scene.camera
-    sub = 8
-    dt = 1.0 / (scene.fps * sub)
-    first = math.ceil(throw.t * scene.fps)
+    step = 1.0 / (scene.fps * 8)
+    gravity = np.array([0.0, -G, 0.0])
     t = throw.t
     out: list[tuple[int, float, float, float]] = []
-    frame = first
-    # advance to the first frame time after release
-    while t < first / scene.fps:
-        step = min(dt, first / scene.fps - t)
-        vel = vel + (np.array([0.0, -G, 0.0]) - k * np.linalg.norm(vel) * vel) * step
-        pos = pos + vel * step
-        t += step
-    while pos[1] > 0 and frame < scene.n_frames:
+    frame = max(0, math.floor(throw.t * scene.fps) - 2)
+    while frame < scene.n_frames:
+        tc = scene.content_time(frame)
+        if tc < throw.t:
+            frame += 1
+            continue
+        while t < tc - 1e-12:
+            dt = min(step, tc - t)
+            vel = vel + (gravity - k * np.linalg.norm(vel) * vel) * dt
+            pos = pos + vel * dt
+            t += dt
+        if pos[1] <= 0:
+            break
         col, row = cam.project(pos[0], pos[1], pos[2])
         if 0 <= row < scene.height and 0 <= col < scene.width:
             out.append((frame, float(col), float(row), float(pos[1])))
-        for _ in range(sub):
-            vel = vel + (np.array([0.0, -G, 0.0]) - k * np.linalg.norm(vel) * vel) * dt
-            pos = pos + vel * dt
         frame += 1
     return out
 
@@ -179,4 +226,10 @@ def _distractors(rng: np.random.Generator, scene: Scene, kinds: tuple[str, ...])
     if "exposure" in kinds:  # (t, gain factor): sudden jumps, on top of a slow drift that every scene has
         out["exposure"] = [(float(rng.uniform(0.5, dur)), float(rng.choice([0.75, 0.85, 1.2, 1.3])))
                            for _ in range(int(rng.integers(1, 3)))]
+    new = tuple(k for k in kinds if k not in DISTRACTOR_KINDS)
+    if new:
+        cam = scene.camera
+        top = max(0.0, cam.row_of_height(scene.floors * FLOOR_M))
+        bottom = min(float(h - 1), cam.row_of_height(max(0.0, scene.view_bottom_m)))
+        out.update(draw_params(rng, w, h, dur, new, (top, bottom)))
     return out

@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.intake import AlertDraft, raise_alert
+from alerts.db_driver import Processor
+from alerts.drafts import AlertDraft
+from alerts.intake import raise_alert
 from alerts.presence import PresenceEvent
-from alerts.processor import Processor
+from api.app import create_app
 from api.security import token_hash
-from estatewatch.config import Settings
+from common.settings import Settings
 from store.db import connect
-from tests.conftest import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 VIEWER = {"Authorization": "Bearer viewer-token-0123456789"}
@@ -28,8 +30,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
             conn.execute("INSERT INTO api_tokens (token_sha256, name, role) VALUES (%s, %s, %s)",
                          (token_hash(f"{role}-token-0123456789"), f"{role}-bot", role))
         conn.commit()
-    from api.app import create_app
-
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

@@ -1,4 +1,5 @@
-"""``estatewatch residents import`` and ``simulate residents`` against a real database and folder."""
+"""CLI contracts of the alerts area: `residents import`, `simulate residents`, `replay --json` (no_activity), `eval
+inactivity --json` and `bench alerts --json` with and without the routine model."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from alerts.resident_store import load_residents
+from alerts.resident_records import load_residents
 from estatewatch.cli import app
 from store.db import connect
 
@@ -39,3 +40,63 @@ def test_simulate_residents_writes_events_residents_and_truth(tmp_path: Path) ->
     stamps = [json.loads(line)["ts"] for line in lines]
     assert stamps == sorted(stamps)
     assert (tmp_path / "residents.csv").read_text().startswith("resident_id,unit,elderly,lives_alone")
+
+
+def test_replay_json_prints_no_activity_with_its_explanation(tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text('{"ts": "2026-03-02T08:00:00", "kind": "access", "resident": "r1", "direction": "in"}\n'
+                      '{"ts": "2026-03-02T09:42:00", "kind": "motion", "unit": "A-1201", "sensor": "kitchen"}\n')
+    residents = tmp_path / "r.csv"
+    residents.write_text("resident_id,unit,elderly,lives_alone\nr1,A-1201,true,true\nr2,B-0101,true,false\n")
+    result = CliRunner().invoke(app, ["replay", str(events), "--residents", str(residents), "--json",
+                                      "--until", "2026-03-02T19:00:00", "--tz", "Asia/Shanghai"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    inactive = [r for r in rows if r["type"] == "no_activity"]
+    assert len(inactive) == 1, rows
+    row = inactive[0]
+    assert (row["resident"], row["severity"], row["reminder"]) == ("r1", "critical", False)
+    assert row["silence_since"] == "2026-03-02T09:42:00+08:00"
+    assert row["raised_at"] == row["due_at"] == "2026-03-02T17:42:00+08:00"  # cold start: 8 h for a day silence
+    assert (row["cold_start"], row["threshold_minutes"], row["quiet_minutes"]) == (True, 480.0, 480.0)
+    assert row["explanation"].startswith("no activity since 09:42 (8 h); still learning this resident's routine")
+    assert {"counted_from", "probability_normal", "usual_minutes", "longest_minutes", "day_type", "hour",
+            "dedup_key", "id"} <= row.keys()
+    assert all(r["resident"] == "r1" for r in rows), "a resident not living alone is not watched"
+
+
+def test_eval_inactivity_json_contract() -> None:
+    result = CliRunner().invoke(app, ["eval", "inactivity", "--json", "--tune-seeds", "1", "--report-seeds", "11",
+                                      "--residents", "2", "--days", "23", "--cuts-per-home", "3", "--no-public"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["targets"] == {"median_h": 3.0, "p90_h": 8.0, "missed": 0, "false_alarms_per_resident_day": 0.05}
+    assert [(r["dataset"], r["role"]) for r in out["results"]] == [("simulator seed 1", "tuned on"),
+                                                                   ("simulator seed 11", "report only")]
+    for row in out["results"]:
+        assert row["cuts"] == 2 * 3
+        for rule in ("ours", "fixed_12h"):
+            assert {"median_h", "mean_h", "p90_h", "missed", "false_alarms_per_resident_day"} <= row[rule].keys()
+        assert row["ours"]["median_h"] < row["fixed_12h"]["median_h"]
+    assert [c["role"] for c in out["simulated_collapses"]] == ["report only"]
+    assert out["public_datasets_unavailable"] == []  # --no-public: none tried
+    refused = CliRunner().invoke(app, ["eval", "inactivity", "--days", "10"])
+    assert refused.exit_code == 2
+
+
+def test_bench_alerts_json_keeps_its_keys_and_adds_the_routine_model() -> None:
+    keys = {"residents", "simulated_hours", "events", "events_per_s", "rule_evaluations", "rule_evaluations_per_s",
+            "elapsed_s", "alerts_raised", "expected_alerts", "generation_s", "baseline"}
+    for flag, watched in (("--routines", True), ("--no-routines", False)):
+        result = CliRunner().invoke(app, ["bench", "alerts", "--json", "--residents", "300", "--hours", "26",
+                                          "--seed", "2", flag])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert keys <= out.keys()
+        assert out["alerts_raised"] == out["expected_alerts"]
+        routines = out["routines"]
+        assert routines["enabled"] is watched
+        assert (routines["watched_residents"] > 0) is watched
+        assert (routines["cost_ratio"] is not None) is watched
+        # due-time work follows what is due: about one evaluation per event, not the population per minute
+        assert out["rule_evaluations"] <= out["events"] + 3 * out["expected_alerts"] + routines["no_activity_alerts"]

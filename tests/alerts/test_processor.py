@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from alerts import repository as repo
+from alerts import queries
+from alerts.db_driver import Processor
+from alerts.inactivity.settings import InactivitySettings
+from alerts.payloads import AlertJson, resident_status
 from alerts.presence import PresenceEvent, Resident
-from alerts.processor import Processor
+from alerts.presence_rules import RuleConfig
 from alerts.replay import read_events, replay
-from alerts.resident_store import add_away, load_residents, load_states, resident_status, upsert_residents
-from alerts.rules import RuleConfig
-from estatewatch.clock import ManualClock
+from alerts.resident_records import load_residents, load_states, upsert_residents
+from common.clock import ManualClock
 from simulators.residents import SimConfig, simulate
-from store.db import connect
+from store.db import Conn, connect
+from store.residents import add_away
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -25,15 +28,16 @@ PEOPLE = [Resident("r1", "A-1201", building="A", floor=12, elderly=True, lives_a
           Resident("r3", "B-0301", elderly=False, lives_alone=False)]
 
 
-def _alerts(conn, type_: str) -> list[dict[str, Any]]:
-    return [a for a in repo.list_alerts(conn, site=SITE) if a["type"] == type_]
+def _alerts(conn: Conn, type_: str) -> list[AlertJson]:
+    return [a for a in queries.list_alerts(conn, site=SITE) if a["type"] == type_]
 
 
 def test_restart_in_the_middle_of_a_stretch_still_raises_on_time(db_url: str) -> None:
     clock = ManualClock(T0)
     with connect(db_url) as conn, conn.transaction():
         upsert_residents(conn, SITE, PEOPLE)
-    rules = RuleConfig(no_sign_enabled=False)  # quiet nights are not this test's subject
+    # quiet nights (no_sign_of_life, the learnt-routine no_activity) are not this test's subject
+    rules = RuleConfig(no_sign_enabled=False, inactivity=InactivitySettings(enabled=False))
     first = Processor(SITE, rules)
     with connect(db_url) as conn:
         with conn.transaction():
@@ -62,7 +66,7 @@ def test_restart_in_the_middle_of_a_stretch_still_raises_on_time(db_url: str) ->
         r1 = load_residents(conn, ids=["r1"])[0]
         status = resident_status(r1, load_states(conn, ["r1"], lock=False)["r1"], T0 + 37 * H)
         assert (status["presence"], status["hours_at_home"]) == ("home", 37.0)
-        assert status["last_signals"]["motion"]["detail"] == "motion (pir)"
+        assert cast(dict[str, dict[str, str]], status["last_signals"])["motion"]["detail"] == "motion (pir)"
 
 
 def test_away_period_pauses_and_family_members_are_not_watched(db_url: str) -> None:
@@ -133,5 +137,5 @@ def test_database_driver_raises_the_same_alerts_as_replay(db_url: str) -> None:
                 proc.on_presence_events(conn, batch, batch[0].ts)
         with conn.transaction():
             proc.tick(conn, end)
-        got = {(a["type"], a["dedup_key"]) for a in repo.list_alerts(conn, site=SITE, limit=500)}
+        got = {(a["type"], a["dedup_key"]) for a in queries.list_alerts(conn, site=SITE, limit=500)}
     assert got == expected

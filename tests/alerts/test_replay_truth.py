@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alerts.replay import alert_id_for, read_events, replay
-from alerts.residents import parse_residents
+from alerts.resident_csv import parse_residents
 from estatewatch.cli import app
 from simulators.residents import SimConfig, simulate
 
@@ -41,7 +41,7 @@ def test_every_long_stretch_raises_exactly_one_alert_on_time(seed: int, door_onl
         by_id[f.dedup_key].append(f)
         assert f.resident.resident_id in sim.truth.watched, "only elderly residents living alone are watched"
         if not f.reminder:
-            key = (f.resident.resident_id, f.details["home_since"])
+            key = (f.resident.resident_id, str(f.details["home_since"]))
             assert key not in first_by_stretch, "one alert per stretch"
             first_by_stretch[key] = (alert_id_for(f.dedup_key), f.at)
 

@@ -8,21 +8,23 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerts import repository as repo
+from alerts import queries
 from alerts.config import AlertsConfig
+from alerts.inactivity.settings import InactivitySettings
+from alerts.payloads import AlertJson
 from alerts.presence import Resident
-from alerts.resident_store import upsert_residents
-from alerts.rules import RuleConfig
+from alerts.presence_rules import RuleConfig
+from alerts.resident_records import upsert_residents
 from alerts.service import AlertsService
-from estatewatch.config import Settings
-from ingest.mqtt import BoundedPublisher, Message, Subscriber
+from common.mqtt import BoundedPublisher, Message, Subscriber
+from common.settings import Settings
 from store.db import connect
 from tests.helpers import wait_until
 
 
-def _alerts(db_url: str, site: str) -> list[dict[str, Any]]:
+def _alerts(db_url: str, site: str) -> list[AlertJson]:
     with connect(db_url) as conn:
-        return repo.list_alerts(conn, site=site)
+        return queries.list_alerts(conn, site=site)
 
 
 def test_restart_mid_stretch_raises_on_time_and_publishes_lifecycle(settings: Settings) -> None:
@@ -43,7 +45,8 @@ def test_restart_mid_stretch_raises_on_time_and_publishes_lifecycle(settings: Se
     assert watcher.wait_connected()
     publisher = BoundedPublisher(settings.mqtt).start()
     home_since = datetime.now(UTC) - timedelta(hours=24) + timedelta(seconds=4)  # due 4 s from now
-    config = AlertsConfig(rules=RuleConfig(no_sign_enabled=False))  # a day-old signal would also be "no sign"
+    # a day-old signal would also be "no sign" (and no_activity)
+    config = AlertsConfig(rules=RuleConfig(no_sign_enabled=False, inactivity=InactivitySettings(enabled=False)))
     first = AlertsService(settings, tick_s=0.2, config=config)
     first.start()
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,14 +15,16 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from alerts import repository as repo
-from alerts.intake import AlertDraft, raise_alert
-from alerts.mqtt_out import OutboxDispatcher
-from alerts.outbox import RetryPolicy, redeliver
-from alerts.webhook_store import create_endpoint, get_delivery, list_deliveries, update_endpoint
-from alerts.webhooks import retry_after_seconds, sign
+from alerts import actions
+from alerts.delivery_policy import RetryPolicy
+from alerts.drafts import AlertDraft
+from alerts.intake import raise_alert
+from alerts.outbox_dispatcher import OutboxDispatcher
+from alerts.webhook_admin import create_endpoint, get_delivery, get_endpoint, list_deliveries, update_endpoint
+from alerts.webhook_signing import retry_after_seconds, sign
 from estatewatch.embedded import free_port
-from store.db import connect
+from store import outbox
+from store.db import Conn, connect
 
 FAST = RetryPolicy(base_s=0.05, cap_s=0.3, max_attempts=30, lease_s=5)
 
@@ -72,7 +75,7 @@ def _draft(n: int = 1) -> AlertDraft:
                       occurred_at=datetime.now(UTC), subject={"device": f"dev-{n}", "building": "A", "floor": 3})
 
 
-def _drain_until(db_url: str, done, timeout: float = 20.0) -> None:
+def _drain_until(db_url: str, done: Callable[[Conn], bool], timeout: float = 20.0) -> None:
     dispatcher = OutboxDispatcher(db_url, None, policy=FAST)
     deadline = time.monotonic() + timeout
     with connect(db_url, autocommit=True) as conn, httpx.Client(timeout=2) as client:
@@ -91,8 +94,8 @@ def test_receiver_down_then_up_gets_every_change_signed_and_deduplicable(db_url:
         with conn.transaction():
             alert_id = raise_alert(conn, _draft())
         with conn.transaction():
-            repo.acknowledge(conn, alert_id, "li.wei", datetime.now(UTC))
-            repo.resolve(conn, alert_id, "true_positive", "li.wei", datetime.now(UTC))
+            actions.acknowledge(conn, alert_id, "li.wei", datetime.now(UTC))
+            actions.resolve(conn, alert_id, "true_positive", "li.wei", datetime.now(UTC))
     # the receiver is down (nothing listens) for a while
     deadline = time.monotonic() + 0.6
     with connect(db_url, autocommit=True) as conn, httpx.Client(timeout=1) as client:
@@ -156,16 +159,16 @@ def test_gone_disables_the_endpoint_and_dead_letters_can_be_redelivered(db_url: 
             dead = list_deliveries(conn, status="dead")
             assert len(dead) == 2
             with conn.transaction():
-                ep = update_endpoint(conn, endpoint["id"])
+                ep = get_endpoint(conn, endpoint["id"])
                 assert ep is not None
                 assert ep["enabled"] is False
-                assert "410" in ep["disabled_reason"]
+                assert "410" in str(ep["disabled_reason"])
                 raise_alert(conn, _draft(3))  # a disabled endpoint gets no new rows
             assert len(list_deliveries(conn)) == 2
             with conn.transaction():
                 update_endpoint(conn, endpoint["id"], enabled=True)
                 for row in dead:
-                    assert redeliver(conn, row["id"], datetime.now(UTC))
+                    assert outbox.redeliver(conn, row["id"], datetime.now(UTC))
             _drain_until(db_url, lambda c: not list_deliveries(c, status="pending"))
             assert {r["status"] for r in list_deliveries(conn)} == {"delivered"}
     finally:

@@ -1,6 +1,8 @@
 """A littering event as the vision service records it, using the vision area's own code: the event row and its alert
-(raised through the alerts intake, so ``pg_notify`` reaches the console), then the evidence a few seconds later:
-the snapshot with trajectory and floor drawn plus the MJPEG clip, then the MP4 clip, in ``settings.evidence_dir``."""
+(raised through the alert sink the wiring hands to vision, so ``pg_notify`` reaches the console), then the evidence
+a few seconds later: the snapshot with trajectory and floor drawn plus the MJPEG clip, then the MP4 clip, in
+``settings.evidence_dir``.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 import cv2
 import numpy as np
 
-from estatewatch.config import Settings
+from common.settings import Settings
+from estatewatch.wiring import raise_littering_alert
 from store.db import connect
+from store.littering import set_clip, set_evidence
 from vision.detector import LitteringEvent
 from vision.evidence import FrameRing, PendingEvidence, encode_mp4, write_evidence
-from vision.store import StoredEvent, insert_event, set_clip, set_evidence
+from vision.records import StoredEvent, store_event
 
 
 def _frame(i: int, width: int = 320, height: int = 240) -> bytes:
@@ -42,7 +46,7 @@ def record_littering(settings: Settings, *, camera: str, building: str, floor: i
     stored = StoredEvent(event_id=event_id, site=settings.site, occurred_at=now, ended_at=now + timedelta(seconds=1),
                          event=_event(camera, floor), building=building)
     with connect(settings.require_database_url()) as conn:
-        alert_id = insert_event(conn, stored)
+        alert_id = store_event(conn, stored, raise_littering_alert)
         conn.commit()
     assert alert_id is not None
     return event_id, alert_id

@@ -10,18 +10,19 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
-from alerts.intake import AlertDraft, Severity, raise_alert
-from estatewatch.config import Settings
+from alerts.drafts import AlertDraft
+from alerts.intake import raise_alert
+from alerts.lifecycle import Severity
+from api.app import create_app
+from common.settings import Settings
 from store.db import connect
-from tests.conftest import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    from api.app import create_app
-
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

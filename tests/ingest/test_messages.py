@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.messages import Accepted, Limits, Rejected, parse
-from ingest.topics import Kind
+from common.messages import Accepted, Limits, Rejected, parse
+from common.topics import Kind
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 LIMITS = Limits(site="s1", max_json_bytes=1024)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from estatewatch.config import Settings
+from common import topics
+from common.mqtt import BoundedPublisher
+from common.settings import Settings
 from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres
-from ingest import topics
-from ingest.mqtt import BoundedPublisher
 from ingest.service import IngestService
-from tests.helpers import scalar, wait_until
+from tests.helpers import number, scalar, wait_until
 
 N_DEVICES = 5
 PER_DEVICE = 300
@@ -42,7 +42,7 @@ def _publish_all(pub: BoundedPublisher, site: str, pause_every: int, pause_s: fl
 
 def _assert_exactly_once(db_url: str) -> None:
     expected = N_DEVICES * PER_DEVICE
-    wait_until(lambda: scalar(db_url, "SELECT count(*) FROM telemetry") >= expected, timeout=60,
+    wait_until(lambda: number(db_url, "SELECT count(*) FROM telemetry") >= expected, timeout=60,
                what=f"{expected} rows")
     assert scalar(db_url, "SELECT count(*) FROM telemetry") == expected
     assert scalar(db_url, "SELECT count(DISTINCT (device_id, seq)) FROM telemetry") == expected

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import REGISTRY
 
-from estatewatch.config import Settings
-from ingest import topics
-from ingest.mqtt import BoundedPublisher
+from common import topics
+from common.mqtt import BoundedPublisher
+from common.settings import Settings
 from ingest.service import IngestService
-from tests.helpers import scalar, wait_until
+from store.db import connect
+from store.devices import register
+from tests.helpers import number, scalar, wait_until
 
 
 @pytest.fixture
@@ -71,14 +73,15 @@ def test_bad_input_is_rejected_counted_and_kept_and_the_next_message_lands(
     before = {reason: _rejected(reason) for reason in [*bad, "unknown_topic"]}
     for payload in bad.values():
         publisher.publish(t, payload)
-    publisher.publish(f"estate/{site}/sensor/t-2/bogus", b"{}")
+    publisher.publish(topics.sensor_leaf(site, "t-2", "bogus"), b"{}")
     publisher.publish(t, json.dumps({"ts": _now_ms(), "seq": 1, "metrics": {"temp": 22.0}}))
     assert publisher.flush(10)
     wait_until(lambda: scalar(db_url, "SELECT count(*) FROM telemetry") == 1, what="the valid message")
     wait_until(lambda: scalar(db_url, "SELECT count(*) FROM dead_letters") == len(bad) + 1, what="dead letters")
     with_reasons = scalar(db_url, "SELECT array_agg(DISTINCT reason ORDER BY reason) FROM dead_letters")
+    assert isinstance(with_reasons, list)
     assert set(with_reasons) == {*bad, "unknown_topic"}
-    assert scalar(db_url, "SELECT payload_size FROM dead_letters WHERE reason = 'oversized'") > settings.max_json_bytes
+    assert number(db_url, "SELECT payload_size FROM dead_letters WHERE reason = 'oversized'") > settings.max_json_bytes
     for reason in [*bad, "unknown_topic"]:
         assert _rejected(reason) == before[reason] + 1, reason
 
@@ -99,9 +102,6 @@ def test_redelivered_messages_are_stored_once(settings: Settings, ingest_service
 def test_unregistered_devices_are_rejected_when_registration_is_required(
     settings: Settings, publisher: BoundedPublisher, db_url: str
 ) -> None:
-    from store.db import connect
-    from store.devices import register
-
     with connect(db_url) as conn:
         register(conn, settings.site, [("known-1", "sensor", 60.0)])
         conn.commit()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from typer.testing import CliRunner
 
+from common.settings import Settings
 from estatewatch.bench.ingest import BenchConfig, run_bench
-from estatewatch.config import Settings
+from estatewatch.cli import app
 
 KEYS = {"raw_receive_per_s", "stored_per_s_1proc", "stored_per_s_2proc", "ratio_1proc_vs_raw", "lost", "duplicated"}
 
@@ -27,10 +29,6 @@ def test_small_bench_stores_every_message_exactly_once(db_url: str, mqtt_url: st
 
 
 def test_cli_offers_the_bench_and_the_simulator_with_their_options() -> None:
-    from typer.testing import CliRunner
-
-    from estatewatch.cli import app
-
     bench = CliRunner().invoke(app, ["bench", "ingest", "--help"])
     simulate = CliRunner().invoke(app, ["simulate", "sensors", "--help"])
     assert bench.exit_code == 0

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from estatewatch.config import MqttTarget
-from ingest.messages import Accepted, Limits, Rejected, parse
-from ingest.mqtt import Message, Subscriber
+from common.messages import Accepted, Limits, Rejected, parse
+from common.mqtt import Message, Subscriber
+from common.settings import MqttTarget
 from simulators.sensor_fleet import FleetOptions, SensorFleet, backfill
 from simulators.sensors import (
     SHANGHAI,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from simulators.camera.scene import Scene, Throw, make_scene
 from vision.tracker import Track
 
 G = 9.81
@@ -37,10 +38,8 @@ def linear_floor_lines(bottom: float, px_per_floor: float, floors: int) -> list[
 
 
 def one_throw_scene(width: int = 640, height: int = 360, floor: int = 10, seconds: float = 5.0, seed: int = 5,
-                    distractors: tuple[str, ...] = ()):  # -> Scene (simulators are imported lazily)
+                    distractors: tuple[str, ...] = ()) -> Scene:
     """A scene with exactly one dark 8 px object dropped from ``floor`` one second in."""
-    from simulators.camera.scene import Throw, make_scene
-
     scene = make_scene(seed, width, height, 20.0, seconds, throws=0, distractors=distractors)
     scene.floors = max(scene.floors, floor + 4)
     scene.throws = [Throw(floor=floor, column=scene.columns // 2, t=1.0, size_px=8, color=(20, 20, 25),

@@ -14,31 +14,24 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
-from estatewatch.config import Settings
+from api.app import create_app
+from common.settings import Settings
+from estatewatch.wiring import raise_littering_alert
 from store.db import connect
-from tests.conftest import ADMIN_TOKEN
+from store.littering import CameraHealth, set_clip, set_evidence, upsert_camera, upsert_health
+from tests.helpers import ADMIN_TOKEN
 from tests.vision.helpers import jpeg
 from vision.camera_config import CameraConfig
 from vision.detector import LitteringEvent
 from vision.evidence import FrameRing, PendingEvidence, encode_mp4, write_evidence
-from vision.service import latest_frame_path
-from vision.store import (
-    CameraHealth,
-    StoredEvent,
-    insert_event,
-    set_clip,
-    set_evidence,
-    upsert_camera_config,
-    upsert_health,
-)
+from vision.paths import latest_frame_path
+from vision.records import StoredEvent, store_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    from api.app import create_app
-
     with TestClient(create_app(settings)) as c:
         yield c
 
@@ -67,9 +60,11 @@ def event_id(settings: Settings) -> str:
     assert clip is not None
     rel = [str(p.relative_to(settings.evidence_dir)) for p in (snap, index, clip)]
     with connect(settings.require_database_url()) as conn, conn.transaction():
-        upsert_camera_config(conn, settings.site, cfg)
+        config = cfg.model_dump(mode="json", exclude_none=True)
+        upsert_camera(conn, settings.site, cfg.id, cfg.name, cfg.building, config)
         upsert_health(conn, settings.site, [CameraHealth(cfg.id, 320, 240, 19.5, now - timedelta(seconds=2), 100, 3)])
-        insert_event(conn, StoredEvent(eid, settings.site, now, now + timedelta(seconds=1), ev, "3"))
+        stored = StoredEvent(eid, settings.site, now, now + timedelta(seconds=1), ev, "3")
+        store_event(conn, stored, raise_littering_alert)
         set_evidence(conn, eid, rel[0], rel[1])
         set_clip(conn, eid, rel[2])
         conn.execute("INSERT INTO cameras (camera_id, site, config) VALUES ('other-site-cam', 'elsewhere', %s)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -47,7 +49,7 @@ def test_uncalibrated_camera_has_no_floor_and_columns_are_optional() -> None:
     assert x_to_column(cols, 350) is None
 
 
-def test_invalid_configurations_are_refused(tmp_path) -> None:
+def test_invalid_configurations_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
         CameraConfig(id="c", floor_lines=[600, 650])  # must go up the image
     with pytest.raises(ValidationError):

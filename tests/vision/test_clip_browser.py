@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.console.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.vision.helpers import jpeg
 from vision.detector import LitteringEvent
 from vision.evidence import FrameRing, PendingEvidence, encode_mp4, write_evidence
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.mark.browser
@@ -28,7 +27,7 @@ def test_mp4_clip_plays_in_chromium(tmp_path: Path) -> None:
     write_evidence(pending, ring, 20)
     assert encode_mp4(pending.directory) is not None
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(pending.directory.as_uri() + "/")

@@ -7,7 +7,7 @@ import numpy as np
 from tests.vision.helpers import G, linear_floor_lines, track_from
 from vision.camera_config import CameraConfig
 from vision.classifier import classify
-from vision.detector import Detector
+from vision.detector import Detector, LitteringEvent
 from vision.fragments import FragmentJoiner
 from vision.track_shape import falling_span
 from vision.tracker import Track
@@ -77,8 +77,6 @@ def test_detector_reports_a_fall_hidden_for_longer_than_a_track_survives() -> No
 
 def test_second_part_of_a_split_fall_is_not_reported_again_even_after_a_stray_last_blob() -> None:
     """The first part's very last blob was a stray beside the path; the second part still continues the fall."""
-    from vision.detector import LitteringEvent
-
     det = Detector(CFG)
     det.full_height = 1080
     path = [(k, 880.0 - 0.5 * k, 160.0 + 0.1 * k * k) for k in range(36, 78)]
@@ -95,8 +93,6 @@ def test_second_part_of_a_split_fall_is_not_reported_again_even_after_a_stray_la
 def test_two_objects_falling_together_from_one_column_are_two_falls() -> None:
     """The upper object's track starts after the lower one's first part ended, in the same column: by then the
     lower object had fallen on, far below where the upper one is seen."""
-    from vision.detector import LitteringEvent
-
     det = Detector(CFG)
     det.full_height = 1080
     def lower_row(k: int) -> float:

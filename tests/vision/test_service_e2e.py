@@ -6,22 +6,30 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import pytest
+from psycopg import sql
+from psycopg.rows import DictRow
 
-from alerts.mqtt_out import OutboxDispatcher, alerts_topic
-from estatewatch.config import Settings
-from ingest.mqtt import BoundedPublisher, Message, Subscriber
+from alerts.outbox_dispatcher import OutboxDispatcher
+from common.mqtt import BoundedPublisher, Message, Subscriber
+from common.settings import Settings
+from common.topics import alerts as alerts_topic
+from estatewatch.wiring import raise_littering_alert
 from simulators.camera.publish import publish_scenes
 from simulators.camera.scene import ground_truth
 from store.db import connect
 from tests.vision.helpers import one_throw_scene
-from vision.service import VisionService, latest_frame_path
+from vision.paths import latest_frame_path
+from vision.service import VisionService
+
+T = TypeVar("T")
 
 
-def wait_for(check, timeout: float = 30.0, every: float = 0.2):
+def wait_for(check: Callable[[], T], timeout: float = 30.0, every: float = 0.2) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -42,11 +50,11 @@ def vision_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_settings: Settings) -> None:
     settings = vision_settings
-    received: list[dict[str, Any]] = []
+    received: list[object] = []  # the alert id of each message on the alerts topic
     got = threading.Event()
 
     def on_alert(msg: Message) -> None:
-        received.append(json.loads(msg.payload))
+        received.append(json.loads(msg.payload).get("alert", {}).get("id"))
         got.set()
 
     listener = Subscriber(settings.mqtt, [alerts_topic(settings.site)], on_alert, qos=1, persistent=False,
@@ -56,7 +64,7 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
     publisher = BoundedPublisher(settings.mqtt).start()
     outbox = OutboxDispatcher(settings.require_database_url(), publisher, idle_s=0.2)
     outbox.start()
-    service = VisionService(settings, silent_after_s=2.0)
+    service = VisionService(settings, silent_after_s=2.0, alert_sink=raise_littering_alert)
     service.start()
     try:
         assert service.wait_connected(10)
@@ -64,7 +72,7 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
         truth = ground_truth(scene)[0]
         publish_scenes(settings.mqtt, settings.site, {"tower3-south": scene}, speed=4.0)
 
-        def event_row():
+        def event_row() -> list[DictRow]:
             with connect(settings.require_database_url()) as conn:
                 return conn.execute("SELECT * FROM littering_events WHERE site = %s", (settings.site,)).fetchall()
 
@@ -76,7 +84,7 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
         assert ev["floor"] == truth["floor"] == 12
         assert ev["alert_id"] is not None
         with connect(settings.require_database_url()) as conn:
-            alert: Any = conn.execute("SELECT * FROM alerts WHERE id = %s", (ev["alert_id"],)).fetchone()
+            alert = conn.execute("SELECT * FROM alerts WHERE id = %s", (ev["alert_id"],)).fetchone()
             stored = conn.execute("SELECT * FROM events WHERE kind = 'littering' AND site = %s",
                                   (settings.site,)).fetchall()
         assert alert is not None
@@ -89,8 +97,8 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
 
         def evidence(column: str) -> object:
             with connect(settings.require_database_url()) as conn:
-                row = conn.execute(f"SELECT {column} FROM littering_events WHERE event_id = %s",
-                                   (ev["event_id"],)).fetchone()
+                query = sql.SQL("SELECT {} FROM littering_events WHERE event_id = %s").format(sql.Identifier(column))
+                row = conn.execute(query, (ev["event_id"],)).fetchone()
             return None if row is None else row[column]
 
         assert wait_for(lambda: evidence("mjpeg_path"), timeout=30)
@@ -100,11 +108,12 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
         assert wait_for(lambda: evidence("clip_path"), timeout=60)  # VP9 encoding follows in the background
         assert (folder / "clip.mp4").stat().st_size > 1000
         assert got.wait(20)
-        assert any(m.get("alert", {}).get("id") == ev["alert_id"] for m in received)
+        assert ev["alert_id"] in received
         assert wait_for(lambda: latest_frame_path(settings.data_dir, "tower3-south").exists(), timeout=10)
         with connect(settings.require_database_url()) as conn:
             cam = wait_for(lambda: conn.execute("SELECT * FROM cameras WHERE camera_id = 'tower3-south'"
                                                 " AND frames > 0").fetchone(), timeout=10)
+        assert cam is not None
         assert cam["width"] == 640
         assert cam["height"] == 360
         assert cam["config"]["floor_lines"]

@@ -8,8 +8,9 @@ import time
 import numpy as np
 from prometheus_client import REGISTRY
 
-from estatewatch.config import Settings
-from ingest.mqtt import BoundedPublisher
+from common import topics
+from common.mqtt import BoundedPublisher
+from common.settings import Settings
 from tests.vision.helpers import jpeg, undecodable_jpeg
 from tests.vision.test_service_e2e import wait_for
 from vision.service import VisionService
@@ -26,7 +27,7 @@ def gauge(name: str, camera: str) -> float | None:
 def test_bad_frames_resolution_change_and_silence_are_counted(settings: Settings) -> None:
     settings = settings.model_copy(update={"max_frame_bytes": 200_000, "vision_workers": 1})
     cam = "faulty-cam"
-    topic = f"estate/{settings.site}/camera/{cam}/frame"
+    topic = topics.frame(settings.site, cam)
     rng = np.random.default_rng(2)
     small = jpeg(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8))
     large = jpeg(rng.integers(100, 140, (360, 640, 3), dtype=np.uint8), quality=70)
@@ -75,7 +76,7 @@ def test_tracks_judged_not_falling_are_counted_by_reason(settings: Settings) -> 
     """A bird crossing the picture level is tracked and rejected; operators see why in the metrics."""
     settings = settings.model_copy(update={"vision_workers": 1})
     cam = "bird-cam"
-    topic = f"estate/{settings.site}/camera/{cam}/frame"
+    topic = topics.frame(settings.site, cam)
     rng = np.random.default_rng(4)
     frames = []
     for i in range(45):

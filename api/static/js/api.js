@@ -1,5 +1,7 @@
 // The REST API as the console uses it. The session cookie is HttpOnly; the CSRF token lives only in memory and is
 // echoed in X-CSRF-Token on every unsafe request (a reload fetches it again from /auth/me).
+// Every answer has the shape its route declares in /openapi.json; tests/console/test_contract.py holds the
+// console's reads to those schemas, so nothing here guesses at envelopes or alternative keys.
 
 let csrfToken = null;
 
@@ -23,8 +25,8 @@ async function request(method, path, body) {
   if (!response.ok) {
     let detail = response.statusText;
     try {
-      const data = await response.json();
-      detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail ?? data);
+      const problem = await response.json(); // FastAPI's error body: {"detail": text or a list of problems}
+      detail = typeof problem.detail === "string" ? problem.detail : JSON.stringify(problem.detail ?? problem);
     } catch { /* not JSON */ }
     throw new ApiError(response.status, detail);
   }
@@ -35,15 +37,11 @@ async function request(method, path, body) {
 export const get = (path) => request("GET", path);
 export const post = (path, body = {}) => request("POST", path, body);
 export const patch = (path, body = {}) => request("PATCH", path, body);
-
-function items(data) {
-  if (Array.isArray(data)) return data;
-  return data?.items ?? data?.alerts ?? data?.residents ?? data?.cameras ?? [];
-}
+export const put = (path, body = {}) => request("PUT", path, body);
 
 export async function me() {
   const who = await get("/api/v1/auth/me");
-  csrfToken = who.csrf_token ?? null;
+  csrfToken = who.csrf_token;
   return who;
 }
 
@@ -62,26 +60,36 @@ const enc = encodeURIComponent;
 export const alerts = {
   async list(params) {
     const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null));
-    return items(await get(`/api/v1/alerts?${query}`));
+    const page = await get(`/api/v1/alerts?${query}`);
+    return page.alerts;
   },
   get: (id) => get(`/api/v1/alerts/${enc(id)}`),
   ack: (id) => post(`/api/v1/alerts/${enc(id)}/ack`),
   assign: (id, assignee) => post(`/api/v1/alerts/${enc(id)}/assign`, { assignee }),
   comment: (id, body) => post(`/api/v1/alerts/${enc(id)}/comments`, { body }),
   resolve: (id, resolution, note) => post(`/api/v1/alerts/${enc(id)}/resolve`, { resolution, note }),
+  ackMatching: (filter) => post("/api/v1/alerts/ack", filter),
+  silences: () => get("/api/v1/alerts/silences"),
+  silence: (fields) => post("/api/v1/alerts/silences", fields),
+  endSilence: (id) => post(`/api/v1/alerts/silences/${enc(id)}/end`),
+};
+
+export const consoleApi = {
+  settings: () => get("/api/v1/console/settings"),
+  preferences: () => get("/api/v1/console/preferences"),
+  savePreferences: (prefs) => put("/api/v1/console/preferences", prefs),
 };
 
 export const residents = {
   elders: () => get("/api/v1/overview/elders"),
-  get: async (id) => (await get(`/api/v1/overview/elders?resident=${enc(id)}`))[0] ?? {},
+  get: async (id) => (await get(`/api/v1/overview/elders?resident=${enc(id)}`))[0] ?? null,
   markAway: (id, reason, hours) => post(`/api/v1/residents/${enc(id)}/away`, {
     from: new Date().toISOString(), to: new Date(Date.now() + hours * 3600e3).toISOString(), reason }),
+  routine: (id) => get(`/api/v1/residents/${enc(id)}/routine`),
 };
 
 export const cameras = {
-  list: async () => items(await get("/api/v1/cameras")),
-  frameUrl: (id) => `/api/v1/cameras/${enc(id)}/latest.jpg`,
-  overlayUrl: (id) => `/api/v1/cameras/${enc(id)}/calibration.jpg`,
+  list: () => get("/api/v1/cameras"),
 };
 
 export const overview = {

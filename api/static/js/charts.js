@@ -1,5 +1,7 @@
 // Tiny SVG charts drawn by hand: stacked bars of alerts per time bucket by type, and sparklines.
 
+import { word } from "./i18n.js";
+
 const NS = "http://www.w3.org/2000/svg";
 const PALETTE = ["#38bdf8", "#f97316", "#a78bfa", "#22c55e", "#eab308", "#ef4444", "#ec4899", "#14b8a6", "#94a3b8"];
 
@@ -17,8 +19,8 @@ export function colourFor(types) {
 /** series: [{start, counts: {type: n}}], oldest first. */
 export function stackedBars(container, data, { tickEvery = 6, format = (d) => `${d.getHours()}:00` } = {}) {
   const width = 420, height = 170, left = 24, bottom = 18, top = 8;
-  const series = data.series ?? [];
-  const types = data.types ?? [];
+  const series = data.series;
+  const types = data.types;
   const colours = colourFor(types);
   const totals = series.map((b) => Object.values(b.counts).reduce((s, n) => s + n, 0));
   const max = Math.max(1, ...totals);
@@ -35,7 +37,7 @@ export function stackedBars(container, data, { tickEvery = 6, format = (d) => `$
       if (!n) continue;
       const rect = svg("rect", { x: left + i * bw + 1, y: y(acc + n), width: Math.max(1, bw - 2),
         height: y(acc) - y(acc + n), fill: colours.get(type) });
-      rect.append(svg("title", {}, `${type}: ${n}`));
+      rect.append(svg("title", {}, `${word(type)}: ${n}`));
       root.append(rect);
       acc += n;
     }
@@ -49,7 +51,7 @@ export function stackedBars(container, data, { tickEvery = 6, format = (d) => `$
     const item = document.createElement("span");
     const swatch = document.createElement("i");
     swatch.style.background = colours.get(type);
-    item.append(swatch, type.replaceAll("_", " "));
+    item.append(swatch, word(type));
     legend.append(item);
   }
   container.replaceChildren(root, legend);

@@ -1,8 +1,10 @@
 // One alert in full: what, where, SLA, the evidence that makes it obvious (littering snapshot with trajectory and
 // floor, a playable clip), the explanation of an elderly alert, and its history.
 
+import { alertTitle, t, word } from "./i18n.js";
 import { slaState, where } from "./model.js";
-import { $, clear, duration, el, label, localTime } from "./util.js";
+import { notOutPassages } from "./passages.js";
+import { $, clear, duration, el, localTime } from "./util.js";
 
 const IMAGE = /\.(jpe?g|png|webp|gif)(\?|$)/i;
 const VIDEO = /\.(mp4|webm|ogv|mov)(\?|$)/i;
@@ -12,20 +14,9 @@ function fact(name, value) {
   return [el("dt", {}, name), el("dd", {}, value)];
 }
 
-/** Evidence links are URLs (or objects with a url); a snapshot shows inline, a clip plays inline. */
+/** The alert's evidence links (name -> URL): a snapshot shows inline, a clip plays inline. */
 function evidenceLinks(alert) {
-  const found = [];
-  const walk = (key, value) => {
-    if (typeof value === "string" && (value.startsWith("/") || value.startsWith("http"))) found.push([key, value]);
-    else if (Array.isArray(value)) value.forEach((v, i) => walk(`${key} ${i + 1}`, v));
-    else if (value && typeof value === "object") {
-      if (typeof value.url === "string") found.push([key, value.url]);
-      else for (const [k, v] of Object.entries(value)) walk(k, v);
-    }
-  };
-  walk("evidence", alert.evidence ?? {});
-  walk("evidence", alert.links?.evidence ?? {});
-  return found;
+  return Object.entries(alert.links.evidence);
 }
 
 /**
@@ -34,12 +25,12 @@ function evidenceLinks(alert) {
  */
 function retryUntilWritten(media, url, tries = 25) {
   let attempt = 0;
-  const note = el("p", { class: "muted evidence-wait" }, "Evidence is being written…");
+  const note = el("p", { class: "muted evidence-wait" }, t("Evidence is being written…"));
   media.addEventListener("error", () => {
     if (!media.isConnected) return;
     if (!note.isConnected) media.before(note);
     if (attempt >= tries) {
-      note.textContent = "Evidence is not available.";
+      note.textContent = t("Evidence is not available.");
       return;
     }
     attempt += 1;
@@ -68,12 +59,12 @@ function evidenceBlock(alert) {
     .sort((a, b) => evidenceKind(...a) - evidenceKind(...b)); // the snapshot first: it tells the story at a glance
   if (links.some((l) => evidenceKind(...l) === 1)) links = links.filter((l) => evidenceKind(...l) !== 2);
   if (!links.length) return null;
-  const box = el("div", { class: "evidence" }, el("h3", {}, "Evidence"));
+  const box = el("div", { class: "evidence" }, el("h3", {}, t("Evidence")));
   for (const [key, url] of links) {
     const kind = evidenceKind(key, url);
     if (kind === 0) {
-      const img = el("img", { src: url, alt: `${label(key)} of ${alert.title}`, class: "snapshot",
-        "data-evidence": key, title: "Click to enlarge" });
+      const img = el("img", { src: url, alt: `${word(key)}: ${alertTitle(alert)}`, class: "snapshot",
+        "data-evidence": key, title: t("Click to enlarge") });
       img.addEventListener("click", () => {
         $("#image-full").src = img.src;
         $("#image-dialog").showModal();
@@ -86,98 +77,121 @@ function evidenceBlock(alert) {
       box.append(video);
       retryUntilWritten(video, url);
     } else if (kind === 2) { // no MP4 offered: the camera's own JPEGs, paced by the server
-      const img = el("img", { src: url, alt: `clip of ${alert.title}`, class: "clip", "data-evidence": key });
+      const img = el("img", { src: url, alt: `${word("clip")}: ${alertTitle(alert)}`, class: "clip",
+        "data-evidence": key });
       box.append(img);
       retryUntilWritten(img, url);
     } else {
-      box.append(el("p", {}, el("a", { href: url, target: "_blank", rel: "noopener" }, label(key))));
+      box.append(el("p", {}, el("a", { href: url, target: "_blank", rel: "noopener" }, word(key))));
     }
   }
   return box;
 }
 
-/** Why an elderly alert fired: last time out, the last signals seen at home, who to call. */
-function explanationBlock(alert) {
-  const d = alert.details ?? {};
-  if (!/elderly|sign_of_life/.test(alert.type) && !d.explanation) return null;
-  const signals = d.last_signals ?? d.signals ?? {};
-  const hours = d.hours_at_home ?? d.quiet_hours ?? d.hours_home;
-  const box = el("div", { class: "explain" }, el("h3", {}, "Why"));
-  if (d.explanation) box.append(el("p", {}, d.explanation));
+/** Why an elderly alert fired: last time out, the last signals seen at home, who to call (filled in by app.js). */
+function explanationBlock(alert, canAct) {
+  const details = alert.details;
+  if (!/elderly|sign_of_life/.test(alert.type) && !details.explanation) return null;
+  const hours = details.hours_at_home ?? details.quiet_hours;
+  const box = el("div", { class: "explain" }, el("h3", {}, t("Why")));
+  if (details.explanation) box.append(el("p", {}, details.explanation));
   box.append(el("dl", { class: "facts" },
-    fact("Last out", d.last_out_at ? localTime(d.last_out_at) : "not seen going out"),
-    fact("Home since", d.home_since ? localTime(d.home_since) : null),
-    fact(d.quiet_hours !== undefined ? "Quiet for" : "Home for", hours !== undefined ? `${Number(hours).toFixed(1)} h`
-      : null),
-    fact("Last activity", d.last_activity_at ? localTime(d.last_activity_at) : null),
-    ...Object.entries(signals).flatMap(([name, sig]) => {
-      const at = typeof sig === "string" ? sig : sig?.at;
-      const detail = typeof sig === "object" && sig?.detail ? ` (${sig.detail})` : "";
-      return fact(`Last ${label(name)}`, at ? `${localTime(at)}${detail}` : JSON.stringify(sig));
-    })));
-  const contacts = d.contacts ?? alert.subject?.contacts;
-  box.append(el("div", { class: "contacts", dataset: { resident: alert.subject?.resident ?? "" } },
-    contacts ? contactList(contacts) : ""));
+    fact(t("Last out"), details.last_out_at ? localTime(details.last_out_at) : t("not seen going out")),
+    fact(t("Home since"), details.home_since ? localTime(details.home_since) : null),
+    fact(details.quiet_hours !== undefined ? t("Quiet for") : t("Home for"),
+      hours !== undefined ? duration(Number(hours) * 3600) : null),
+    fact(t("Last activity"), details.last_activity_at ? localTime(details.last_activity_at) : null),
+    ...Object.entries(details.signals ?? {}).flatMap(([name, signal]) =>
+      fact(word(name), `${localTime(signal.at)}${signal.detail ? ` (${signal.detail})` : ""}`))));
+  // who passed the gates since: the operator role reads passages, as it reads contacts
+  if (canAct && alert.type === "elderly_not_out" && alert.subject.resident) box.append(notOutPassages(alert.subject.resident));
+  box.append(el("div", { class: "contacts", dataset: { resident: alert.subject.resident ?? "" } }));
   return box;
 }
 
+/** A resident's contacts as the Elders view lists them: who (name or role) and the phone number. */
 export function contactList(contacts) {
-  if (!contacts?.length) return el("p", { class: "muted" }, "No contacts on file.");
-  return el("div", {}, el("h3", {}, "Contacts"), el("ul", { class: "plain-list" }, contacts.map((c) =>
-    el("li", {}, typeof c === "string" ? c : [c.name ?? c.role ?? c.relation, c.phone].filter(Boolean).join(" · ")))));
+  if (!contacts.length) return el("p", { class: "muted" }, t("No contacts on file."));
+  return el("div", {}, el("h3", {}, t("Contacts")), el("ul", { class: "plain-list" }, contacts.map((contact) =>
+    el("li", {}, [contact.name ?? contact.role, contact.phone].filter(Boolean).join(" · ")))));
 }
 
+/** The alert's history as recorded with each change (comments included), oldest first. */
 function historyBlock(alert) {
-  const entries = [...(alert.history ?? [])];
-  for (const c of alert.comments ?? []) {
-    if (!entries.some((h) => h.kind === "commented" && (h.data?.comment_id === c.id || h.data?.body === c.body))) {
-      entries.push({ at: c.at, kind: "commented", actor: c.author, data: { body: c.body } });
-    }
-  }
-  entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const at = (entry) => Date.parse(entry.at);
+  // a queue row carries no history: it shows once the full alert is fetched
+  const entries = [...alert.history ?? []].sort((first, second) => at(first) - at(second));
   if (!entries.length) return null;
-  return el("div", {}, el("h3", {}, "History"), el("ol", { class: "timeline" }, entries.map((h) => {
-    const data = h.data ?? {};
-    const extra = data.body ?? data.comment ?? data.note ?? data.resolution ?? data.assignee ?? data.reason ?? "";
-    return el("li", { dataset: { kind: h.kind } }, el("time", { datetime: h.at }, localTime(h.at)),
-      el("strong", {}, label(h.kind)), ` by ${h.actor ?? "system"}`, extra ? ` — ${label(extra)}` : "");
+  return el("div", {}, el("h3", {}, t("History")), el("ol", { class: "timeline" }, entries.map((entry) => {
+    const data = entry.data; // what each kind of change records: body, note, resolution, assignee, breach
+    const missed = data.breach ? t("{what} deadline missed, to {group}", { what: t(data.breach),
+      group: data.recipient_group }) : "";
+    const said = data.body ?? data.note ?? null; // people's words are shown as written
+    const extra = said ?? (data.resolution ? word(data.resolution) : data.assignee ?? missed);
+    const actor = entry.actor === "system" || !entry.actor ? t("system") : entry.actor;
+    return el("li", { dataset: { kind: entry.kind } }, el("time", { datetime: entry.at }, localTime(entry.at)),
+      " ", el("strong", {}, word(entry.kind)), " ", t("by {who}", { who: actor }), extra ? ` — ${extra}` : "");
   })));
 }
 
+/** The SLA line of the detail pane; it is re-written every second (see ``tickDetail``). */
+function slaText(alert, now = Date.now()) {
+  const sla = slaState(alert, now);
+  if (sla.remaining === null) return alert.status === "resolved" ? t("closed") : "–";
+  const what = t(sla.label);
+  return sla.remaining > 0 ? t("{what} in {time}", { what, time: duration(sla.remaining) })
+    : t("{what} overdue by {time}", { what, time: duration(sla.remaining) });
+}
+
+let shown = null; // the alert in the pane, for the countdown
+
+/** Once a second: the detail countdown moves like the queue's. */
+export function tickDetail(now = Date.now()) {
+  const cell = document.getElementById("detail-sla");
+  if (!shown || !cell) return;
+  cell.textContent = slaText(shown, now);
+  cell.className = `sla-${slaState(shown, now).state}`;
+}
+
+setInterval(() => tickDetail(), 1000);
+
 export function renderDetail(alert, { canAct, onAction }) {
   const pane = clear($("#detail"));
+  shown = alert ?? null;
   if (!alert) {
-    pane.append(el("p", { class: "empty" }, "Select an alert (j / k, Enter)."));
+    pane.append(el("p", { class: "empty" }, t("Select an alert (j / k, Enter).")));
     return;
   }
-  const sla = slaState(alert);
   const resolved = alert.status === "resolved";
   const button = (action, text, key, disabled) => el("button", {
     class: action === "resolve" ? "primary" : "", "data-action": action, disabled: !canAct || disabled,
-    title: canAct ? `${text} (${key})` : "Needs the operator role", onclick: () => onAction(action),
+    title: canAct ? `${text} (${key})` : t("Needs the operator role"), onclick: () => onAction(action),
   }, text, " ", el("kbd", {}, key));
+  const fact2 = (name, value, id) => (value === undefined || value === null || value === "" ? []
+    : [el("dt", {}, name), el("dd", { id }, value)]);
   pane.append(
-    el("div", {}, el("span", { class: `sev sev-${alert.severity}` }, alert.severity), " ",
-      el("span", { class: `badge ${alert.status}`, id: "detail-status" }, label(alert.status))),
-    el("h2", { id: "detail-title" }, alert.title),
+    el("div", {}, el("span", { class: `sev sev-${alert.severity}` }, word(alert.severity)), " ",
+      el("span", { class: `badge ${alert.status}`, id: "detail-status", dataset: { status: alert.status } },
+        word(alert.status))),
+    el("h2", { id: "detail-title" }, alertTitle(alert)),
     el("div", { class: "actions" },
-      button("ack", "Acknowledge", "a", alert.status !== "open"),
-      button("assign", "Assign to me", "s", resolved),
-      button("comment", "Comment", "c", false),
-      button("resolve", "Resolve", "r", resolved)),
+      button("ack", t("Acknowledge"), "a", alert.status !== "open"),
+      button("assign", t("Assign to me"), "s", resolved),
+      button("comment", t("Comment"), "c", false),
+      button("resolve", t("Resolve"), "r", resolved),
+      button("silence", t("Silence…"), "m", false)),
     el("dl", { class: "facts" },
-      fact("Type", label(alert.type)),
-      fact("Where", where(alert)),
-      fact("Raised", localTime(alert.created_at)),
-      fact("Last seen", alert.count > 1 ? `${localTime(alert.last_occurred_at)} (×${alert.count})` : null),
-      fact("SLA", sla.remaining === null ? (resolved ? "closed" : "–")
-        : `${sla.label} ${sla.remaining > 0 ? "in" : "overdue by"} ${duration(sla.remaining)}`),
-      fact("Escalation", alert.sla?.escalation_level ? `level ${alert.sla.escalation_level}` : null),
-      fact("Assignee", alert.assignee),
-      fact("Resolution", alert.resolution ? label(alert.resolution) : null),
-      fact("Id", alert.id)),
+      fact(t("Type"), word(alert.type)),
+      fact(t("Where"), where(alert)),
+      fact(t("Raised"), localTime(alert.created_at)),
+      fact(t("Last seen"), alert.count > 1 ? `${localTime(alert.last_occurred_at)} (×${alert.count})` : null),
+      fact2(t("SLA"), slaText(alert), "detail-sla"),
+      fact(t("Escalation"), alert.sla.escalation_level ? t("level {n}", { n: alert.sla.escalation_level }) : null),
+      fact(t("Assignee"), alert.assignee),
+      fact(t("Resolution"), alert.resolution ? word(alert.resolution) : null),
+      fact(t("Id"), alert.id)),
     evidenceBlock(alert) ?? "",
-    explanationBlock(alert) ?? "",
+    explanationBlock(alert, canAct) ?? "",
     historyBlock(alert) ?? "",
   );
 }

@@ -2,92 +2,109 @@
 
 import * as api from "./api.js";
 import { sparkline, stackedBars } from "./charts.js";
-import { $, clear, duration, el, label, localTime, secondsSince, toast } from "./util.js";
+import { estateTick, t, word } from "./i18n.js";
+import { passagesCell } from "./passages.js";
+import { routineChart, settingsText } from "./routine_chart.js";
+import { $, clear, duration, el, localTime, secondsSince, toast } from "./util.js";
 
 // --- elders --------------------------------------------------------------------------------------------------
 
-function elderColour(r) {
-  if (r.away_reason || r.presence === "out") return "blue";
-  if (r.presence === "unknown") return "grey";
-  const hours = r.hours_at_home ?? 0;
-  if (r.open_alerts > 0 || hours >= r.not_out_hours) return "red";
-  if (hours >= r.not_out_hours * 0.75) return "amber";
+function elderColour(elder) {
+  if (elder.away_reason || elder.presence === "out") return "blue";
+  if (elder.presence === "unknown") return "grey";
+  const hours = elder.hours_at_home ?? 0;
+  if (elder.open_alerts > 0 || hours >= elder.not_out_hours) return "red";
+  if (hours >= elder.not_out_hours * 0.75) return "amber";
   return "green";
 }
 
-function lastSignal(r) {
-  const entries = Object.entries(r.last_signals ?? {}).map(([kind, sig]) => [kind, typeof sig === "string" ? sig
-    : sig?.at, sig?.detail]).filter(([, at]) => at);
-  if (!entries.length) return r.last_activity_at ? `${duration(secondsSince(r.last_activity_at))} ago` : "–";
+function lastSignal(elder) {
+  const entries = Object.entries(elder.last_signals).map(([kind, signal]) => [kind, signal.at, signal.detail]);
+  if (!entries.length) {
+    return elder.last_activity_at ? t("{time} ago", { time: duration(secondsSince(elder.last_activity_at)) }) : "–";
+  }
   entries.sort((a, b) => Date.parse(b[1]) - Date.parse(a[1]));
   const [kind, at, detail] = entries[0];
-  return `${label(kind)} ${duration(secondsSince(at))} ago${detail ? ` (${detail})` : ""}`;
+  return `${word(kind)} ${t("{time} ago", { time: duration(secondsSince(at)) })}${detail ? ` (${detail})` : ""}`;
 }
 
-export function contactText(c) {
-  if (typeof c === "string") return c;
-  return [c.name ?? c.role ?? c.relation, c.phone].filter(Boolean).join(" ");
+/** A resident's learnt day (operators and admins: routines are personal data), under the Elders table. */
+async function showRoutine(residentId) {
+  try {
+    const routine = await api.residents.routine(residentId);
+    routineChart($("#elder-routine"), routine);
+    $("#elder-routine-settings").textContent = settingsText(routine);
+  } catch (error) {
+    toast(t("Failed: {error}", { error: error.message }));
+  }
+}
+
+export function contactText(contact) {
+  return [contact.name ?? contact.role, contact.phone].filter(Boolean).join(" ");
 }
 
 export async function showElders(can) {
-  const rows = await api.residents.elders();
+  const elders = await api.residents.elders();
   const body = clear($("#elders tbody"));
   let red = 0;
-  for (const r of rows) {
-    const colour = elderColour(r);
+  for (const elder of elders) {
+    const colour = elderColour(elder);
     if (colour === "red") red += 1;
-    const state = r.away_reason ?? r.presence ?? "unknown";
-    const hours = r.presence === "home" ? r.hours_at_home : r.hours_since_last_out;
+    const state = elder.away_reason ?? elder.presence;
+    const hours = elder.presence === "home" ? elder.hours_at_home : elder.hours_since_last_out;
     const mark = (reason) => el("button", {
-      disabled: !can("admin") || Boolean(r.away_reason), "data-action": reason,
-      title: can("admin") ? `Pause the rules: ${reason} for ${reason === "hospital" ? 3 : 1} day(s)`
-        : "Needs the admin role",
+      disabled: !can("admin") || Boolean(elder.away_reason), "data-action": reason,
+      title: can("admin") ? t("Pause the rules: {reason} for {n} day(s)", { reason: word(reason),
+        n: reason === "hospital" ? 3 : 1 }) : t("Needs the admin role"),
       onclick: async () => {
         try {
-          await api.residents.markAway(r.resident_id, reason, reason === "hospital" ? 72 : 24);
-          toast(`${r.resident_id} marked ${reason}`);
+          await api.residents.markAway(elder.resident_id, reason, reason === "hospital" ? 72 : 24);
+          toast(t("{id} marked {reason}", { id: elder.resident_id, reason: word(reason) }));
           showElders(can);
         } catch (error) {
-          toast(`Failed: ${error.message}`, true);
+          toast(t("Failed: {error}", { error: error.message }), true);
         }
       },
-    }, reason);
-    body.append(el("tr", { dataset: { resident: r.resident_id, colour }, title: r.explanation ?? "" },
-      el("td", {}, el("span", { class: `dot ${colour}` }), r.resident_id),
-      el("td", {}, [r.building ? `Bldg ${r.building}` : null, r.unit].filter(Boolean).join(" · ")),
-      el("td", {}, label(state), r.lives_alone ? el("span", { class: "muted" }, " · alone") : null,
-        r.open_alerts ? el("span", { class: "badge open" }, ` ${r.open_alerts} alert`) : null),
+    }, word(reason));
+    body.append(el("tr", { dataset: { resident: elder.resident_id, colour }, title: elder.explanation,
+      onclick: can("operator") ? (event) => event.target.closest("button") || showRoutine(elder.resident_id) : null },
+      el("td", {}, el("span", { class: `dot ${colour}` }), elder.resident_id),
+      el("td", {}, [elder.building ? t("Bldg {b}", { b: elder.building }) : null, elder.unit].filter(Boolean)
+        .join(" · ")),
+      el("td", {}, word(state), elder.lives_alone ? el("span", { class: "muted" }, ` · ${t("alone")}`) : null,
+        elder.open_alerts ? el("span", { class: "badge open" }, ` ${t("{n} alert", { n: elder.open_alerts })}`)
+          : null),
       el("td", {}, hours === null || hours === undefined ? "–" : Number(hours).toFixed(1)),
-      el("td", {}, lastSignal(r)),
-      el("td", {}, (r.contacts ?? []).map(contactText).join(", ") || "–"),
+      el("td", {}, lastSignal(elder)),
+      el("td", {}, elder.redacted && !elder.contacts.length ? el("span", { class: "muted" }, t("hidden for your role"))
+        : elder.contacts.map(contactText).join(", ") || "–"),
+      el("td", {}, can("operator") ? passagesCell(elder.resident_id) : "–"),
       el("td", {}, mark("away"), " ", mark("hospital"))));
   }
-  if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "empty" }, "No elderly residents.")));
-  $("#elders-summary").textContent = `${rows.length} watched, ${red} need attention`;
+  if (!elders.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "empty" }, t("No elderly residents."))));
+  $("#elders-summary").textContent = t("{n} watched, {m} need attention", { n: elders.length, m: red });
 }
 
 // --- cameras -------------------------------------------------------------------------------------------------
 
 const cameraTiles = new Map(); // camera id -> {figure, img, meta, dot, overlay}: refreshes swap frames in place
 
-function cameraTile(id, c) {
+function cameraTile(id, camera) {
   const tile = { overlay: false };
   const fresh = (url) => `${url}${url.includes("?") ? "&" : "?"}t=${Date.now()}`;
-  tile.img = el("img", { alt: `latest frame of ${id}`, title: "Click: calibration overlay" });
-  tile.refresh = (cam) => {
-    tile.img.src = fresh(tile.overlay ? cam.calibration ?? api.cameras.overlayUrl(id)
-      : cam.latest_frame ?? api.cameras.frameUrl(id));
-  };
+  tile.img = el("img", { alt: t("latest frame of {id}", { id }), title: t("Click: calibration overlay") });
+  tile.refresh = (shown) => { tile.img.src = fresh(tile.overlay ? shown.calibration : shown.latest_frame); };
   tile.img.addEventListener("click", () => {
     tile.overlay = !tile.overlay;
-    tile.img.title = tile.overlay ? "Calibration overlay (click: live frame)" : "Click: calibration overlay";
+    tile.img.title = tile.overlay ? t("Calibration overlay (click: live frame)") : t("Click: calibration overlay");
     tile.refresh(tile.camera);
   });
   tile.dot = el("span", { class: "dot grey" });
   tile.meta = el("span", { class: "muted" });
   tile.figure = el("figure", { class: "camera", dataset: { camera: id } }, tile.img,
-    el("figcaption", { class: "meta" }, el("span", {}, tile.dot, c.name ?? id,
-      c.building ? el("span", { class: "muted" }, ` · Bldg ${c.building}`) : null), tile.meta));
+    el("figcaption", { class: "meta" }, el("span", {}, tile.dot, camera.name ?? id,
+      camera.building ? el("span", { class: "muted" }, ` · ${t("Bldg {b}", { b: camera.building })}`) : null),
+    tile.meta));
   return tile;
 }
 
@@ -96,25 +113,25 @@ export async function showCameras() {
   const grid = $("#cameras");
   let silent = 0;
   const seen = new Set();
-  for (const c of cams) {
-    const id = c.camera_id ?? c.id;
+  for (const camera of cams) {
+    const id = camera.camera_id;
     seen.add(id);
-    const age = c.age_s ?? (c.last_frame_at ? secondsSince(c.last_frame_at) : null);
-    const health = age === null || age === undefined ? "grey" : c.silent || age > 60 ? "red" : age > 5 ? "amber"
-      : "green";
+    const age = camera.age_s;
+    const health = age === null ? "grey" : camera.silent || age > 60 ? "red" : age > 5 ? "amber" : "green";
     if (health !== "green") silent += 1;
     let tile = cameraTiles.get(id);
     if (!tile) {
-      tile = cameraTile(id, c);
+      tile = cameraTile(id, camera);
       cameraTiles.set(id, tile);
     }
-    tile.camera = c;
+    tile.camera = camera;
     tile.figure.dataset.health = health;
     tile.dot.className = `dot ${health}`;
-    const fps = c.fps === undefined || c.fps === null ? "–" : Number(c.fps).toFixed(1);
-    tile.meta.textContent = `${fps} fps · ${age === null || age === undefined ? "no frames" : `${duration(age)} ago`}`
-      + (c.width && c.height ? ` · ${c.width}×${c.height}` : "");
-    tile.refresh(c);
+    const fps = camera.fps === null ? "–" : camera.fps.toFixed(1);
+    tile.meta.textContent = t("{fps} fps · {age}", { fps,
+      age: age === null ? t("no frames") : t("{time} ago", { time: duration(age) }) })
+      + (camera.width && camera.height ? ` · ${camera.width}×${camera.height}` : "");
+    tile.refresh(camera);
     grid.append(tile.figure); // keeps camera order; an existing tile just moves into place
   }
   for (const [id, tile] of cameraTiles) {
@@ -124,8 +141,8 @@ export async function showCameras() {
     }
   }
   for (const node of [...grid.children]) if (!node.dataset.camera) node.remove();
-  if (!cams.length) grid.append(el("p", { class: "empty" }, "No cameras have sent frames yet."));
-  $("#cameras-summary").textContent = `${cams.length} cameras, ${silent} not streaming`;
+  if (!cams.length) grid.append(el("p", { class: "empty" }, t("No cameras have sent frames yet.")));
+  $("#cameras-summary").textContent = t("{n} cameras, {m} not streaming", { n: cams.length, m: silent });
 }
 
 // --- overview ------------------------------------------------------------------------------------------------
@@ -135,58 +152,66 @@ export async function showOverview() {
     api.overview.summary(), api.overview.counts("hour"), api.overview.counts("day"), api.overview.sparklines(),
   ]);
   const box = clear($("#buildings"));
-  for (const b of summary.buildings) {
+  for (const bldg of summary.buildings) {
     const bits = [];
-    if (b.open) bits.push(`${b.open} open`);
-    if (b.acknowledged) bits.push(`${b.acknowledged} in hand`);
-    if (b.breached) bits.push(`${b.breached} overdue`);
-    if (b.offline_devices) bits.push(`${b.offline_devices} offline`);
-    box.append(el("div", { class: `building ${b.colour}`, dataset: { building: b.building, colour: b.colour } },
-      `Bldg ${b.building}`, el("small", {}, bits.join(", ") || "quiet")));
+    if (bldg.open) bits.push(t("{n} open", { n: bldg.open }));
+    if (bldg.acknowledged) bits.push(t("{n} in hand", { n: bldg.acknowledged }));
+    if (bldg.breached) bits.push(t("{n} overdue", { n: bldg.breached }));
+    if (bldg.offline_devices) bits.push(t("{n} offline", { n: bldg.offline_devices }));
+    box.append(el("div", { class: `building ${bldg.colour}`,
+      dataset: { building: bldg.building, colour: bldg.colour } },
+    t("Bldg {b}", { b: bldg.building }), el("small", {}, bits.join(", ") || t("quiet"))));
   }
-  if (!summary.buildings.length) box.append(el("p", { class: "empty" }, "No buildings known yet."));
-  stackedBars($("#chart-hour"), hourly, { tickEvery: 6 });
-  stackedBars($("#chart-day"), daily, { tickEvery: 2, format: (d) => `${d.getMonth() + 1}/${d.getDate()}` });
+  if (!summary.buildings.length) box.append(el("p", { class: "empty" }, t("No buildings known yet.")));
+  stackedBars($("#chart-hour"), hourly, { tickEvery: 6, format: (d) => estateTick(d, "hour") });
+  stackedBars($("#chart-day"), daily, { tickEvery: 2, format: (d) => estateTick(d, "day") });
   const offline = clear($("#offline"));
   const counts = summary.devices;
-  offline.append(el("li", { class: "muted" }, `${counts.online ?? 0} online · ${counts.offline ?? 0} offline · `
-    + `${counts.unknown ?? 0} unknown`));
-  for (const d of summary.offline_devices) {
-    offline.append(el("li", { dataset: { device: d.device_id } }, el("span", { class: "dot red" }), d.device_id,
-      el("span", { class: "muted" }, ` ${d.kind}${d.building ? ` · Bldg ${d.building}` : ""} · last seen `
-        + (d.last_seen ? `${duration(secondsSince(d.last_seen))} ago` : "never"))));
+  offline.append(el("li", { class: "muted" }, t("{a} online · {b} offline · {c} unknown",
+    { a: counts.online ?? 0, b: counts.offline ?? 0, c: counts.unknown ?? 0 })));
+  for (const device of summary.offline_devices) {
+    offline.append(el("li", { dataset: { device: device.device_id } }, el("span", { class: "dot red" }),
+      device.device_id, el("span", { class: "muted" }, ` ${device.kind}`
+        + `${device.building ? ` · ${t("Bldg {b}", { b: device.building })}` : ""} · `
+        + t("last seen {time}", { time: device.last_seen
+          ? t("{time} ago", { time: duration(secondsSince(device.last_seen)) }) : t("never") }))));
   }
   const lines = clear($("#sparklines"));
-  for (const s of sparks) {
-    lines.append(el("div", { class: "spark", dataset: { device: s.device_id, metric: s.metric } },
-      el("div", { class: "label" }, el("span", { title: s.device_id }, s.device_id),
-        el("span", { class: "muted", title: label(s.metric) }, `${label(s.metric)} ${s.last}`)), sparkline(s.points)));
+  for (const spark of sparks) {
+    lines.append(el("div", { class: "spark", dataset: { device: spark.device_id, metric: spark.metric } },
+      el("div", { class: "label" }, el("span", { title: spark.device_id }, spark.device_id),
+        el("span", { class: "muted", title: word(spark.metric) }, `${word(spark.metric)} ${spark.last}`)),
+      sparkline(spark.points)));
   }
-  if (!sparks.length) lines.append(el("p", { class: "empty" }, "No telemetry in the last hour."));
+  if (!sparks.length) lines.append(el("p", { class: "empty" }, t("No telemetry in the last hour.")));
 }
 
 // --- users ---------------------------------------------------------------------------------------------------
 
 export async function showUsers() {
-  const rows = await api.users.list();
+  const accounts = await api.users.list();
   const body = clear($("#users tbody"));
-  for (const u of rows) {
-    const role = el("select", { "aria-label": `role of ${u.username}` },
-      ["viewer", "operator", "admin"].map((r) => el("option", { selected: r === u.role }, r)));
-    role.addEventListener("change", () => change(u.username, { role: role.value }));
-    body.append(el("tr", { dataset: { user: u.username } }, el("td", {}, u.username), el("td", {}, role),
-      el("td", {}, localTime(u.created_at)), el("td", {}, u.disabled ? "disabled" : "active"),
-      el("td", {}, el("button", { onclick: () => change(u.username, { disabled: !u.disabled }) },
-        u.disabled ? "Enable" : "Disable"))));
+  for (const account of accounts) {
+    const role = el("select", { "aria-label": t("role of {name}", { name: account.username }) },
+      ["viewer", "operator", "admin"].map((r) => el("option", { selected: r === account.role, value: r }, t(r))));
+    role.addEventListener("change", () => change(account.username, { role: role.value }));
+    body.append(el("tr", { dataset: { user: account.username } }, el("td", {}, account.username), el("td", {}, role),
+      el("td", {}, localTime(account.created_at)), el("td", {}, account.disabled ? t("disabled") : t("active")),
+      el("td", {}, el("button", { onclick: () => change(account.username, { disabled: !account.disabled }) },
+        account.disabled ? t("Enable") : t("Disable")))));
+  }
+  if (!accounts.length) {
+    body.append(el("tr", { class: "empty-row" }, el("td", { colspan: 5, class: "empty" },
+      t("No console users yet: add the first one above."))));
   }
 }
 
 async function change(name, fields) {
   try {
     await api.users.change(name, fields);
-    toast(`${name} updated`);
+    toast(t("{name} updated", { name }));
   } catch (error) {
-    toast(`Failed: ${error.message}`, true);
+    toast(t("Failed: {error}", { error: error.message }), true);
   }
   showUsers();
 }

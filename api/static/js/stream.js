@@ -29,9 +29,8 @@ export function connectStream({ onChange, onReset, onState }) {
     });
     source.addEventListener("alert", (event) => {
       try {
-        const change = JSON.parse(event.data);
-        const id = change.id ?? change.alert_id ?? change.alert?.id;
-        if (id !== undefined) onChange(String(id), change);
+        const change = JSON.parse(event.data); // an AlertChange: which alert changed and how
+        onChange(change.id, change);
       } catch { /* a payload we cannot read is not worth breaking the stream for */ }
     });
     source.addEventListener("reset", () => onReset("server"));

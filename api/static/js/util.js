@@ -1,6 +1,8 @@
 // Small DOM and formatting helpers. Text always goes in through textContent, never innerHTML: alert titles and
 // comments come from devices and people, and the console must not run what they contain.
 
+import { estateTime, units } from "./i18n.js";
+
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -26,24 +28,24 @@ export function $(selector, root = document) {
   return root.querySelector(selector);
 }
 
-/** "42s", "17m", "3h 05m", "2d 4h": short enough for a queue column. */
+/** "42s", "17m 05s", "3h 05m", "2d 4h" (in Chinese "17分05秒"): short enough for a queue column. */
 export function duration(seconds) {
   const s = Math.max(0, Math.floor(Math.abs(seconds)));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  const u = units();
+  const two = (n) => String(n).padStart(2, "0");
+  if (s < 60) return `${s}${u.s}`;
+  if (s < 3600) return `${Math.floor(s / 60)}${u.m}${u.sep}${two(s % 60)}${u.s}`;
+  if (s < 86400) return `${Math.floor(s / 3600)}${u.h}${u.sep}${two(Math.floor((s % 3600) / 60))}${u.m}`;
+  return `${Math.floor(s / 86400)}${u.d}${u.sep}${Math.floor((s % 86400) / 3600)}${u.h}`;
 }
 
 export function secondsSince(iso, now = Date.now()) {
   return iso ? (now - Date.parse(iso)) / 1000 : NaN;
 }
 
+/** A time as the control room reads it: in the estate's zone (EW_TIMEZONE), labelled, e.g. "08:42:05 (UTC+8)". */
 export function localTime(iso) {
-  if (!iso) return "–";
-  const d = new Date(iso);
-  return d.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-    second: "2-digit", hour12: false });
+  return estateTime(iso);
 }
 
 export function label(text) {

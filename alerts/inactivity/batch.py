@@ -1,0 +1,74 @@
+"""Learning a whole history at once: the backfill when the rule is first switched on for an estate.
+
+``learn_history`` folds every quiet spell of a resident's time-ordered signs of life into a ``RoutineModel`` with
+whole-array operations (gaps, buckets and forgetting weights in numpy, one ``np.add.at`` into the histogram); the
+local hour of each spell is looked up once per distinct UTC hour, so time zones with daylight saving stay right.
+The histogram equals what ``RoutineModel.learn`` builds event by event; the record per hour is the longest spell
+ending within the learning window of the last one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+
+import numpy as np
+
+from alerts.inactivity.model import _EDGES, _RESCALE_AT, MIN_SPELL_MIN, RoutineModel
+
+
+def _slots(starts: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray]:
+    """(day type, local hour) per start (epoch seconds), computed once per distinct UTC hour."""
+    hours = np.floor(starts / 3600.0).astype(np.int64)
+    unique, inverse = np.unique(hours, return_inverse=True)
+    dtype = np.empty(unique.size, dtype=np.int64)
+    local_hour = np.empty(unique.size, dtype=np.int64)
+    for i, h in enumerate(unique.tolist()):
+        local = datetime.fromtimestamp(h * 3600, UTC).astimezone(tz)
+        dtype[i] = 1 if local.weekday() >= 5 else 0
+        local_hour[i] = local.hour
+    return dtype[inverse], local_hour[inverse]
+
+
+def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) -> int:
+    """Learn every spell between consecutive ``signs`` (time-ordered, at home); return how many counted."""
+    if not signs:
+        return 0
+    model.seen(signs[0])
+    model.seen(signs[-1])
+    ts = np.array([s.timestamp() for s in signs], dtype=np.float64)
+    if np.any(np.diff(ts) < 0):
+        raise ValueError("signs of life must be in time order")
+    starts, ends = ts[:-1], ts[1:]
+    minutes = (ends - starts) / 60.0
+    keep = minutes >= MIN_SPELL_MIN
+    starts, ends, minutes = starts[keep], ends[keep], minutes[keep]
+    if starts.size == 0:
+        return 0
+    dtype, hour = _slots(starts, tz)
+    bucket = np.searchsorted(_EDGES, minutes, side="right") - 1
+    days = starts / 86400.0
+    if model.ref_day is None:
+        model.ref_day = float(days[0])
+    exponent = (days - model.ref_day) / model.tau_days
+    if float(exponent.max()) > _RESCALE_AT:
+        newest = float(days.max())
+        model.hist *= np.float32(math.exp(-(newest - model.ref_day) / model.tau_days))
+        model.ref_day = newest
+        exponent = (days - newest) / model.tau_days
+    weights = np.exp(exponent)
+    hist = model.hist.astype(np.float64)
+    np.add.at(hist, (dtype, hour, bucket), weights)
+    model.hist = hist.astype(np.float32)
+    end_days = ends / 86400.0
+    recent = end_days >= end_days.max() - model.tau_days
+    slot = dtype * 24 + hour
+    for s in np.unique(slot[recent]).tolist():
+        mask = recent & (slot == s)
+        best = int(np.argmax(np.where(mask, minutes, -1.0)))
+        d, h = divmod(s, 24)
+        if minutes[best] > model.longest[d, h] or end_days[best] - model.longest_day[d, h] > model.tau_days:
+            model.longest[d, h] = minutes[best]
+            model.longest_day[d, h] = end_days[best]
+    return int(starts.size)

@@ -1,0 +1,239 @@
+"""The ``no_activity`` rule: a resident living alone, at home, silent for longer than their own routine allows.
+
+Pure and clock-free like ``alerts.rules``: ``observe`` folds one event into the resident's ``InactivityState``
+(learning the quiet spell it ends), ``next_due`` says when the current silence becomes improbable (so the due-time
+index wakes the rule exactly then, and cost follows what is due), ``evaluate`` decides at a given time. The
+drivers (replay engine, live processor) own presence (``alerts.presence``) and pass it in.
+
+Suspended: presence "out" (gate out, or the door then silence unless the gates last saw the resident come in:
+see ``at_home``), an open door decision, an away / hospital /
+travelling period of the resident. Quiet hours never raise by themselves: a silence that began inside them counts
+from their end, and a due time inside them waits for their end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from alerts.inactivity.explain import explanation
+from alerts.inactivity.model import DAY_TYPES, RoutineModel, slot_of, threshold_minutes
+from alerts.inactivity.settings import InactivitySettings
+from alerts.presence import PresenceEvent, PresenceState, Resident
+
+ALERT_TYPE = "no_activity"
+SEVERITY = "critical"
+
+
+@dataclass
+class InactivityState:
+    """One resident's routine model and the progress of the rule (what a restart must find again)."""
+
+    model: RoutineModel
+    silence_since: datetime | None = None  # the last sign of life at home, or the return through the gate
+    raised_for: datetime | None = None  # the silence (its ``silence_since``) a no_activity alert was raised for
+    _cache: dict[tuple[int, int, int], tuple[float, Any, float]] = field(default_factory=dict, repr=False)
+
+    def to_record(self) -> tuple[bytes, dict[str, Any]]:
+        """(model image, rule progress) for the store: bytes and a JSON-friendly dict."""
+        meta = {"silence_since": _iso(self.silence_since), "raised_for": _iso(self.raised_for)}
+        return self.model.to_bytes(), meta
+
+    @classmethod
+    def from_record(cls, model: bytes, meta: dict[str, Any]) -> InactivityState:
+        """The state of a ``to_record`` pair, as the store returns it."""
+        return cls(RoutineModel.from_bytes(model), _parse(meta.get("silence_since")), _parse(meta.get("raised_for")))
+
+
+@dataclass(frozen=True)
+class InactivityFiring:
+    """A no_activity alert for a resident at ``at``; ``details`` carry the numbers and the explanation."""
+
+    resident: Resident
+    at: datetime
+    due_at: datetime
+    dedup_key: str
+    details: dict[str, Any]
+    type: str = ALERT_TYPE
+    severity: str = SEVERITY
+    reminder: bool = False
+
+
+def new_state(settings: InactivitySettings) -> InactivityState:
+    """An empty routine for a resident seen for the first time (cold start)."""
+    return InactivityState(RoutineModel(settings.learning_window_days))
+
+
+def watched(resident: Resident, settings: InactivitySettings) -> bool:
+    """Elderly residents living alone, with the rule enabled: in a shared flat others' signals hide a fall."""
+    return settings.enabled and resident.elderly and resident.lives_alone
+
+
+def at_home(presence: PresenceState) -> bool:
+    """Home for this rule. A door-then-silence "out" is not believed for a resident whose last gate passage was
+    "in": the gates recognise them and would have seen them leave (a fall right after closing the door).
+    """
+    if presence.presence == "home":
+        return True
+    if presence.presence == "out" and presence.out_source == "door":
+        gate = presence.signals.get("access")
+        return gate is not None and gate.get("detail", "").endswith(" in")
+    return False
+
+
+def observe(state: InactivityState, resident: Resident, ev: PresenceEvent, home_before: bool,
+            tz: tzinfo) -> None:
+    """Fold one event in. ``home_before``: ``at_home`` of the presence just before it (after ``settle``)."""
+    state.model.seen(ev.ts)
+    if ev.kind == "access":
+        state.silence_since = ev.ts if ev.direction == "in" else None
+        return
+    start = state.silence_since
+    if (start is not None and home_before and ev.ts > start
+            and not any(a < ev.ts and b > start for a, b in resident.away)
+            and state.model.learn(start, ev.ts, tz)):
+        state._cache.clear()
+    state.silence_since = ev.ts
+
+
+def _in_quiet(when: datetime, settings: InactivitySettings, tz: tzinfo) -> datetime | None:
+    """The end of the quiet hours ``when`` lies in, or None."""
+    if settings.quiet_start_hour is None or settings.quiet_end_hour is None:
+        return None
+    local = when.astimezone(tz)
+    hour = local.hour + local.minute / 60 + local.second / 3600
+    start, end = settings.quiet_start_hour, settings.quiet_end_hour
+    inside = start <= hour < end if start < end else (hour >= start or hour < end)
+    if not inside:
+        return None
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end_at = midnight + timedelta(hours=end)
+    if end_at <= local:
+        end_at += timedelta(days=1)
+    return end_at.astimezone(when.tzinfo)
+
+
+def counted_from(state: InactivityState, resident: Resident, presence: PresenceState, now: datetime,
+                 settings: InactivitySettings, tz: tzinfo) -> datetime | None:
+    """Where the silence that counts begins: after away periods it overlaps and after quiet hours it began in."""
+    if not at_home(presence) or state.silence_since is None:
+        return None
+    start = state.silence_since
+    for a, b in resident.away:
+        if a < now and b > start:
+            start = max(start, min(b, now))
+    quiet_end = _in_quiet(start, settings, tz)
+    return quiet_end if quiet_end is not None else start
+
+
+def _threshold(state: InactivityState, start: datetime, now: datetime, settings: InactivitySettings,
+               tz: tzinfo) -> tuple[float, Any, float, bool]:
+    """(minutes, hour view or None, alpha, cold) for a silence counted from ``start``."""
+    model = state.model
+    dtype, hour = slot_of(start, tz)
+    if model.history_days(now) < settings.cold_start_days:
+        hours = settings.cold_day_hours if 7 <= hour < 19 else settings.cold_night_hours
+        return hours * 60.0, None, math.nan, True
+    key = (dtype, hour, int(now.timestamp() // 86400))
+    hit = state._cache.get(key)
+    if hit is None:
+        minutes, view, _, alpha = threshold_minutes(model, settings, dtype, hour, now)
+        hit = (minutes, view, alpha)
+        state._cache[key] = hit
+    return hit[0], hit[1], hit[2], False
+
+
+def next_due(state: InactivityState, resident: Resident, presence: PresenceState, now: datetime,
+             settings: InactivitySettings, tz: tzinfo, door_quiet: timedelta) -> datetime | None:
+    """When ``evaluate`` may raise for the current silence; None = only an event can change that."""
+    if not watched(resident, settings):
+        return None
+    if presence.door_pending is not None:
+        return presence.door_pending + door_quiet  # decide about the door first
+    start = counted_from(state, resident, presence, now, settings, tz)
+    if start is None or state.raised_for == state.silence_since:
+        return None
+    minutes, _, _, _ = _threshold(state, start, now, settings, tz)
+    due = start + timedelta(minutes=minutes)
+    for _ in range(4):  # an away period or quiet hours at the due time push it to their end
+        period = resident.away_at(due)
+        later = period[1] if period is not None else _in_quiet(due, settings, tz)
+        if later is None:
+            break
+        due = later
+    return max(due, now) if due < now else due
+
+
+def evaluate(state: InactivityState, resident: Resident, presence: PresenceState, now: datetime,
+             settings: InactivitySettings, tz: tzinfo) -> InactivityFiring | None:
+    """Raise ``no_activity`` when the silence is improbable at ``now`` (once per silence)."""
+    if not watched(resident, settings) or presence.door_pending is not None or resident.away_at(now) is not None:
+        return None
+    if _in_quiet(now, settings, tz) is not None:
+        return None
+    start = counted_from(state, resident, presence, now, settings, tz)
+    since = state.silence_since
+    if start is None or since is None or state.raised_for == since:
+        return None
+    minutes, view, alpha, cold = _threshold(state, start, now, settings, tz)
+    due = start + timedelta(minutes=minutes)
+    if now < due:
+        return None
+    state.raised_for = since
+    quiet_min = (now - start).total_seconds() / 60.0
+    dtype, hour = slot_of(start, tz)
+    probability = None
+    if view is not None:
+        _, emp = state.model.view(dtype, hour, now)
+        probability = view.survival(quiet_min, emp)
+    history = state.model.history_days(now)
+    text = explanation(
+        since=since, now=now, tz=tz, day_type=DAY_TYPES[dtype], usual_min=view.usual_min if view else 0.0,
+        longest_min=view.longest_min if view else None, window_days=settings.learning_window_days, cold=cold,
+        cold_hours=minutes / 60.0, history_days=history, cold_days=settings.cold_start_days,
+        counted_from=start)
+    details: dict[str, Any] = {
+        "silence_since": since.isoformat(), "counted_from": start.isoformat(),
+        "quiet_minutes": round((now - since).total_seconds() / 60.0, 1), "threshold_minutes": round(minutes, 1),
+        "probability_normal": None if probability is None else round(probability, 6),
+        "alpha": None if cold else round(alpha, 6), "cold_start": cold, "history_days": round(history, 1),
+        "day_type": DAY_TYPES[dtype], "hour": hour,
+        "usual_minutes": None if view is None else round(view.usual_min, 1),
+        "longest_minutes": None if view is None or view.longest_min is None else round(view.longest_min, 1),
+        "explanation": text, "signals": dict(presence.signals),
+    }
+    return InactivityFiring(resident, now, due, f"{ALERT_TYPE}:{resident.resident_id}:{since.isoformat()}", details)
+
+
+def title(firing: InactivityFiring) -> str:
+    """The alert's title for the console list."""
+    r = firing.resident
+    return f"No activity from {r.unit} for {firing.details['quiet_minutes'] / 60:.1f} h (unusual for this resident)"
+
+
+def alert_fields(firing: InactivityFiring) -> dict[str, Any]:
+    """Everything an ``AlertDraft`` needs but the site: ``AlertDraft(site=site, **alert_fields(f))``."""
+    r = firing.resident
+    return {"type": firing.type, "severity": firing.severity, "dedup_key": firing.dedup_key, "title": title(firing),
+            "occurred_at": firing.at, "details": firing.details,
+            "subject": {"resident": r.resident_id, "unit": r.unit, "building": r.building, "floor": r.floor}}
+
+
+def replay_fields(firing: InactivityFiring, tz: tzinfo) -> dict[str, Any]:
+    """The keys ``estatewatch replay --json`` adds for a ``no_activity`` alert (times in the estate's zone)."""
+    d = firing.details
+    since = datetime.fromisoformat(d["silence_since"]).astimezone(tz).isoformat()
+    counted = datetime.fromisoformat(d["counted_from"]).astimezone(tz).isoformat()
+    return {"silence_since": since, "counted_from": counted, "quiet_minutes": d["quiet_minutes"],
+            "threshold_minutes": d["threshold_minutes"], "probability_normal": d["probability_normal"],
+            "cold_start": d["cold_start"], "explanation": d["explanation"]}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None

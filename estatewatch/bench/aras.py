@@ -1,0 +1,149 @@
+"""ARAS smart-home recordings (Bogazici University, houses A and B, 30 days each) as EstateWatch events.
+
+The recordings carry no licence for redistribution (research use, cite Alemdar et al., PervasiveHealth 2013), so
+nothing of them is committed. ``materialise`` copies a house's 30 day files into the cache (``EW_ARAS_CACHE``,
+default ``var/cache/aras/<house>/``) from a local mirror of the public repository that carries them
+(``EW_ARAS_MIRROR``, default ``/work/.mirror``; ``git show COMMIT:PATH``), or with ``EW_ARAS_CLONE=1`` from a
+``git clone`` of it, read at the pinned commit.
+
+Format: one file per day, 86,400 lines (one a second from 00:00:00), 20 binary sensor columns and the activity of
+resident 1 and 2. Mapping: any change of the house door contact (Co1) -> flat door; the tap and water-closet
+distance sensors (Di1, Di2) switching on -> water; every other sensor switching on (motion, force, IR, photocells
+of cupboards, sonar, bed) -> motion, at most one motion sign per 30 s; the temperature column (Te1) is dropped.
+At home: any second in which not both residents are labelled "Going Out" (activity 2). Both houses have two
+residents, so they are evaluated as households (report only). The files carry no dates: day 1 is placed on a
+Monday (``NOMINAL_START``), so which days count as weekends is nominal.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from alerts.presence import PresenceEvent
+from estatewatch.bench.casas import CasasError, CasasHome, _git
+
+REPO = "ronsm/ARAS-SKMulti-Model-Generator"
+COMMIT = "e6bb6a257367f4cc1579ad99b353319bad8900eb"
+HOUSES = {"A": "datasets/aras/a/days", "B": "datasets/aras/b/days"}
+DAYS = 30
+COLUMNS = 22
+DOOR, TAP, TOILET, TEMPERATURE = 11, 16, 17, 18  # 0-based columns (Co1, Di1, Di2, Te1)
+GOING_OUT = 2
+MOTION_EVERY_S = 30
+NOMINAL_START = datetime(2013, 1, 7)  # a Monday; the recordings carry no dates
+TZ = ZoneInfo("Europe/Istanbul")
+SOURCE = {"dataset": "ARAS", "repo": REPO, "commit": COMMIT,
+          "licence": "ARAS terms: research use, cite Alemdar et al. 2013; not redistributed",
+          "tz": "Europe/Istanbul"}
+
+
+def cache_dir(explicit: Path | None = None) -> Path:
+    """Where fetched recordings live (never committed)."""
+    return explicit or Path(os.environ.get("EW_ARAS_CACHE", "var/cache/aras"))
+
+
+def materialise(house: str, cache: Path) -> list[Path]:
+    """The 30 cached day files of ``house``; copied in from a mirror or a clone when missing. Raises CasasError."""
+    if house not in HOUSES:
+        raise CasasError(f"unknown ARAS house {house!r}")
+    folder = cache / house
+    targets = [folder / f"DAY_{day}.csv" for day in range(1, DAYS + 1)]
+    if all(t.is_file() and t.stat().st_size > 0 for t in targets):
+        return targets
+    mirror = Path(os.environ.get("EW_ARAS_MIRROR", "/work/.mirror")) / REPO.replace("/", "+") / "repo"
+    git_dir: Path | None = mirror if mirror.is_dir() else None
+    if git_dir is None and os.environ.get("EW_ARAS_CLONE") == "1":
+        clone = cache / "_clone"
+        if not clone.exists():
+            url = f"https://github.com/{REPO}.git"  # fixed: repository and commit are constants
+            subprocess.run([_git(), "clone", "--no-checkout", url, str(clone)], check=True)  # noqa: S603
+        git_dir = clone / ".git"
+    if git_dir is None:
+        raise CasasError(f"ARAS {house}: not cached at {folder}, no mirror at {mirror} (set EW_ARAS_CLONE=1)")
+    folder.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        shown = subprocess.run([_git(), f"--git-dir={git_dir}", "show",  # noqa: S603
+                                f"{COMMIT}:{HOUSES[house]}/{target.name}"], capture_output=True, check=False)
+        if shown.returncode != 0 or not shown.stdout:
+            raise CasasError(f"ARAS {house}: {REPO}@{COMMIT[:10]}:{HOUSES[house]}/{target.name} is not in the local"
+                             f" copy ({shown.stderr.decode(errors='replace').strip()[:160] or 'empty'})")
+        target.write_bytes(shown.stdout)
+    return targets
+
+
+def read_day(text: str, name: str = "day") -> npt.NDArray[np.int16]:
+    """One day file as an 86,400 x 22 array. Raises CasasError when it is not in the ARAS format."""
+    try:
+        values = np.array(text.split(), dtype=np.int16)
+    except ValueError as exc:
+        raise CasasError(f"{name}: not integer columns ({exc})") from exc
+    if values.size != 86_400 * COLUMNS:
+        raise CasasError(f"{name}: expected 86400 lines of {COLUMNS} columns, got {values.size} values")
+    return values.reshape(86_400, COLUMNS)
+
+
+def to_events(days: list[npt.NDArray[np.int16]], unit: str,
+              start: datetime) -> tuple[list[PresenceEvent], list[tuple[datetime, datetime]]]:
+    """(signs of life as events, at-home spans) of consecutive days, in local time ``start`` onwards."""
+    data = np.concatenate(days)
+    sensors = data[:, :20].astype(np.int8)
+    change = np.diff(sensors, axis=0, prepend=sensors[:1])
+    t0 = start.replace(tzinfo=TZ)
+    events: list[PresenceEvent] = []
+    door_s = np.nonzero(change[:, DOOR])[0]
+    water_s = np.nonzero((change[:, [TAP, TOILET]] > 0).any(axis=1))[0]
+    others = [c for c in range(20) if c not in (DOOR, TAP, TOILET, TEMPERATURE)]
+    motion_s = np.nonzero((change[:, others] > 0).any(axis=1))[0]
+    rows: list[tuple[int, int, str]] = [(int(s), 0, "door") for s in door_s]
+    rows += [(int(s), 1, "water") for s in water_s]
+    last = -MOTION_EVERY_S
+    for s in motion_s.tolist():
+        if s - last >= MOTION_EVERY_S:
+            rows.append((s, 2, "motion"))
+            last = s
+    rows.sort()
+    for s, _, kind in rows:
+        ts = t0 + timedelta(seconds=s)
+        if kind == "door":
+            state = "open" if change[s, DOOR] > 0 else "closed"
+            events.append(PresenceEvent(ts, "door", unit=unit, state=state))
+        elif kind == "water":
+            events.append(PresenceEvent(ts, "water", unit=unit, litres=1.0))
+        else:
+            events.append(PresenceEvent(ts, "motion", unit=unit, sensor="aras"))
+    home = ~((data[:, 20] == GOING_OUT) & (data[:, 21] == GOING_OUT))
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], home.astype(np.int8), [0]))))
+    spans = [(t0 + timedelta(seconds=int(a)), t0 + timedelta(seconds=int(b)))
+             for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    return events, spans
+
+
+def load_house(house: str, cache: Path | None = None) -> CasasHome:
+    """One house, materialised into the cache when needed, parsed and mapped."""
+    paths = materialise(house, cache_dir(cache))
+    days = [read_day(p.read_text(encoding="ascii", errors="replace"), p.name) for p in paths]
+    name = f"aras_{house.lower()}"
+    events, spans = to_events(days, name, NOMINAL_START)
+    if not events:
+        raise CasasError(f"ARAS {house}: no signs of life")
+    start = NOMINAL_START.replace(tzinfo=TZ)
+    return CasasHome(name, TZ, events, spans, start, float(len(days)), {**SOURCE, "path": HOUSES[house]})
+
+
+def load_available(cache: Path | None = None) -> tuple[list[CasasHome], list[dict[str, str]]]:
+    """Every house that can be had here, and for the others why not (reported, never silently skipped)."""
+    homes: list[CasasHome] = []
+    missing: list[dict[str, str]] = []
+    for house in HOUSES:
+        try:
+            homes.append(load_house(house, cache))
+        except (CasasError, OSError, subprocess.CalledProcessError) as exc:
+            missing.append({"home": f"ARAS {house}", "reason": str(exc)})
+    return homes, missing
