@@ -60,7 +60,7 @@ class OutboxDispatcher:
     """Threads that drain the outbox: webhooks over HTTP and (with a publisher) the MQTT alerts topic.
 
     ``guard`` is the SSRF guard every webhook attempt passes (the alerts service builds it from the settings);
-    None trusts every receiver and is meant for tools and tests that deliver to loopback.
+    None means the strictest guard: no private, loopback or link-local receiver, and no allow-list.
     """
 
     def __init__(self, database_url: str, publisher: BoundedPublisher | None, *,
@@ -75,7 +75,8 @@ class OutboxDispatcher:
         self.concurrency = concurrency
         # an attempt must end well inside its row's lease, or another dispatcher could take the row meanwhile
         deadline = min(http_timeout_s, self.policy.lease_s / 2)
-        self.delivery = Delivery(guard, box or default_box(), deadline)
+        # no guard given means the strictest one (no internal receiver), never "trust every address"
+        self.delivery = Delivery(guard if guard is not None else AddressGuard(), box or default_box(), deadline)
         self.per_endpoint = max(1, int(self.policy.lease_s // (2 * deadline)))
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -106,7 +106,7 @@ class Elder(ResidentStatus):
     those, with each contact's role, name and phone only; an admin sees contacts as they were entered.
     """
 
-    explanation: str | None  # type: ignore[assignment]  # null for viewers
+    explanation: str | None  # null for viewers
     contacts: list[Contact]
     away_reason: str | None
     open_alerts: int

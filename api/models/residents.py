@@ -43,7 +43,7 @@ class ResidentStatus(ApiModel):
     hours_since_last_out: float | None
     hours_at_home: float | None
     last_activity_at: Timestamp | None
-    explanation: str
+    explanation: str | None = Field(description="why the state is what it is; null for viewers, like the times")
     last_signals: dict[str, ResidentSignal] = Field(description="by kind: access, door, motion, water")
     away: list[ResidentAway]
 

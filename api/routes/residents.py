@@ -29,6 +29,8 @@ from api.models.residents import (
     ResidentPage,
     ResidentRoutine,
 )
+from api.privacy import status_for
+from api.security import Principal
 from common.settings import Settings
 from store import residents as resident_rows
 from store import routines as routine_rows
@@ -72,7 +74,7 @@ class AwayBody(BaseModel):
 def list_residents(
     pool: PoolDep,
     settings: SettingsDep,
-    _: Viewer,
+    principal: Viewer,
     presence: Literal["home", "out", "unknown"] | None = None,
     elderly: bool | None = None,
     after: Annotated[str | None, Query(description="resident id to continue after")] = None,
@@ -83,26 +85,27 @@ def list_residents(
     with pool.connection() as conn:
         page = page_residents(conn, settings.site, after=after, limit=limit, elderly=elderly, presence=presence,
                               now=now)
-    rows = [resident_status(r, state, now) for r, state in page]
+    rows = [status_for(resident_status(r, state, now), principal) for r, state in page]
     return ResidentPage.model_validate({"residents": rows,
                                         "next_after": rows[-1]["resident_id"] if len(rows) == limit else None})
 
 
-def _detail(conn: Conn, site: str, resident_id: str) -> ResidentDetail:
+def _detail(conn: Conn, site: str, resident_id: str, principal: Principal) -> ResidentDetail:
     now = datetime.now(UTC)
     found = load_residents(conn, ids=[resident_id], consenting_only=False, away_since=now)
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such resident")
     state = load_states(conn, [resident_id], lock=False)[resident_id]
     alerts = queries.list_alerts(conn, site=site, resident=resident_id, limit=20)
-    return ResidentDetail.model_validate({**resident_status(found[0], state, now), "alerts": alerts})
+    shown = status_for(resident_status(found[0], state, now), principal)  # viewers: presence, not times or why
+    return ResidentDetail.model_validate({**shown, "alerts": alerts})
 
 
 @router.get(RESIDENTS + "/{resident_id}")
-def get_resident(resident_id: str, pool: PoolDep, settings: SettingsDep, _: Viewer) -> ResidentDetail:
+def get_resident(resident_id: str, pool: PoolDep, settings: SettingsDep, principal: Viewer) -> ResidentDetail:
     """One resident's status with their 20 newest alerts."""
     with pool.connection() as conn:
-        return _detail(conn, settings.site, resident_id)
+        return _detail(conn, settings.site, resident_id, principal)
 
 
 @router.post(RESIDENTS + "/import")
@@ -123,7 +126,7 @@ def import_csv(pool: PoolDep, settings: SettingsDep, _: Admin,
 
 @router.put(RESIDENTS + "/{resident_id}")
 def put_resident(resident_id: str, body: ResidentBody, pool: PoolDep, settings: SettingsDep,
-                 _: Admin) -> ResidentDetail:
+                 principal: Admin) -> ResidentDetail:
     """Create or replace a resident's settings; the rules pick them up at the next batch or tick."""
     building, floor = building_floor(body.unit)
     record = ResidentRecord(resident_id, body.unit, body.building or building,
@@ -132,7 +135,7 @@ def put_resident(resident_id: str, body: ResidentBody, pool: PoolDep, settings: 
     with pool.connection() as conn:
         with conn.transaction():
             resident_rows.put_resident(conn, settings.site, record, contacts=body.contacts, consent=body.consent)
-        return _detail(conn, settings.site, resident_id)
+        return _detail(conn, settings.site, resident_id, principal)
 
 
 @router.post(RESIDENTS + "/{resident_id}/away", status_code=status.HTTP_201_CREATED)

@@ -81,16 +81,21 @@ def test_residents_import_status_and_away(client: TestClient, settings: Settings
         proc.on_presence_event(conn, PresenceEvent(back, "access", resident="r1", direction="in", gate="north",
                                                    method="face"), back)
         conn.commit()
-    status = client.get("/api/v1/residents/r1", headers=VIEWER).json()
+    status = client.get("/api/v1/residents/r1", headers=OPERATOR).json()
     assert status["presence"] == "home"
     assert 4.9 < status["hours_since_last_out"] < 5.1
     assert status["last_signals"]["access"]["detail"] == "gate north (face) in"
     assert "gate north (face) in" in status["explanation"]
+    seen_by_viewer = client.get("/api/v1/residents/r1", headers=VIEWER).json()
+    assert seen_by_viewer["presence"] == "home"  # a viewer sees the state, never the times, signals or why
+    assert seen_by_viewer["hours_since_last_out"] is None
+    assert seen_by_viewer["explanation"] is None
+    assert seen_by_viewer["last_signals"] == {}
     away = client.post("/api/v1/residents/r1/away", headers=ADMIN, json={
         "from": datetime.now(UTC).isoformat(), "to": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
         "reason": "hospital"})
     assert away.status_code == 201
-    assert len(client.get("/api/v1/residents/r1", headers=VIEWER).json()["away"]) == 1
+    assert len(client.get("/api/v1/residents/r1", headers=OPERATOR).json()["away"]) == 1
     home = client.get("/api/v1/residents", params={"presence": "home"}, headers=VIEWER).json()
     assert [r["resident_id"] for r in home["residents"]] == ["r1"]
 

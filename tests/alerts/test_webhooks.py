@@ -21,10 +21,13 @@ from alerts.drafts import AlertDraft
 from alerts.intake import raise_alert
 from alerts.outbox_dispatcher import OutboxDispatcher
 from alerts.webhook_admin import create_endpoint, get_delivery, get_endpoint, list_deliveries, update_endpoint
+from alerts.webhook_guard import AddressGuard
 from alerts.webhook_signing import retry_after_seconds, sign
 from estatewatch.embedded import free_port
 from store import outbox
 from store.db import Conn, connect
+
+LOOPBACK = AddressGuard(["127.0.0.0/8"])  # the test receivers run on this machine: allow-listed like an on-site one
 
 FAST = RetryPolicy(base_s=0.05, cap_s=0.3, max_attempts=30, lease_s=5)
 
@@ -76,7 +79,7 @@ def _draft(n: int = 1) -> AlertDraft:
 
 
 def _drain_until(db_url: str, done: Callable[[Conn], bool], timeout: float = 20.0) -> None:
-    dispatcher = OutboxDispatcher(db_url, None, policy=FAST)
+    dispatcher = OutboxDispatcher(db_url, None, policy=FAST, guard=LOOPBACK)
     deadline = time.monotonic() + timeout
     with connect(db_url, autocommit=True) as conn, httpx.Client(timeout=2) as client:
         while time.monotonic() < deadline:
@@ -99,7 +102,7 @@ def test_receiver_down_then_up_gets_every_change_signed_and_deduplicable(db_url:
     # the receiver is down (nothing listens) for a while
     deadline = time.monotonic() + 0.6
     with connect(db_url, autocommit=True) as conn, httpx.Client(timeout=1) as client:
-        dispatcher = OutboxDispatcher(db_url, None, policy=FAST)
+        dispatcher = OutboxDispatcher(db_url, None, policy=FAST, guard=LOOPBACK)
         while time.monotonic() < deadline:
             dispatcher.drain_once(conn, client)
             time.sleep(0.02)
