@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
 from alerts.db_driver import Processor
 from alerts.drafts import AlertDraft
 from alerts.intake import raise_alert
 from alerts.presence import PresenceEvent
-from api.app import create_app
-from api.security import token_hash
 from common.settings import Settings
 from store.db import connect
 from tests.helpers import ADMIN_TOKEN
@@ -21,17 +17,6 @@ from tests.helpers import ADMIN_TOKEN
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 VIEWER = {"Authorization": "Bearer viewer-token-0123456789"}
 OPERATOR = {"Authorization": "Bearer operator-token-0123456789"}
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with connect(settings.require_database_url()) as conn:
-        for role in ("viewer", "operator"):
-            conn.execute("INSERT INTO api_tokens (token_sha256, name, role) VALUES (%s, %s, %s)",
-                         (token_hash(f"{role}-token-0123456789"), f"{role}-bot", role))
-        conn.commit()
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def test_alert_lifecycle_through_the_api(client: TestClient, settings: Settings) -> None:
