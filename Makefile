@@ -25,7 +25,7 @@ system-deps:
 faces-data: setup system-deps
 	$(BIN)/python -m simulators.face_images
 
-demo: setup
+demo: setup faces-data
 	bash deploy/system-deps.sh
 	$(BIN)/estatewatch demo
 
@@ -47,10 +47,11 @@ bench: setup system-deps faces-data
 	$(BIN)/estatewatch bench alerts --json
 	$(BIN)/estatewatch bench faces --json
 
-# known vulnerabilities in the pinned versions; needs the advisory database online, so it is not part of `make test`
+# known vulnerabilities in the pinned versions; needs the advisory database online, so it is not part of `make test`;
+# --strict: a pin that cannot be looked up fails the audit rather than passing unchecked (docs/security.md)
 audit: setup
 	$(BIN)/pip install -q --disable-pip-version-check 'pip-audit>=2.7'
-	$(BIN)/pip-audit --requirement $(LOCK) --no-deps --disable-pip --progress-spinner off
+	$(BIN)/pip-audit --strict --requirement $(LOCK) --no-deps --disable-pip --progress-spinner off
 
 # re-resolve every dependency from pyproject.toml in a scratch environment and pin the result
 lock:

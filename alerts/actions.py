@@ -6,6 +6,7 @@ Each action checks the lifecycle first (``alerts.lifecycle``), stores the change
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -24,8 +25,10 @@ def _locked(conn: Conn, alert_id: str) -> AlertRow:
     return row
 
 
-def acknowledge(conn: Conn, alert_id: str, actor: str, now: datetime) -> AlertRow:
+def acknowledge(conn: Conn, alert_id: str, actor: str, now: datetime,
+                data: Mapping[str, object] | None = None) -> AlertRow:
     """Someone is on it: stops the acknowledge clock; the first to acknowledge becomes the assignee if none is.
+    ``data`` goes into the history entry (e.g. the work order whose responder confirmed being on site).
 
     Raises:
         KeyError: when there is no such alert.
@@ -35,7 +38,7 @@ def acknowledge(conn: Conn, alert_id: str, actor: str, now: datetime) -> AlertRo
     check_transition(current.status, "acknowledged")
     row = alert_rows.update_alert(conn, alert_id, {"status": "acknowledged", "acknowledged_at": now,
                                                    "updated_at": now, "assignee": current.assignee or actor})
-    record_change(conn, row, "acknowledged", actor, {}, now)
+    record_change(conn, row, "acknowledged", actor, dict(data or {}), now)
     return row
 
 

@@ -6,9 +6,8 @@ Example::
           type_class: {littering: general}, recipient_groups: [duty, supervisor, manager]}
     residents: {door_quiet_minutes: 10, reminder_hours: 12, no_sign_enabled: true}
     inactivity: {sensitivity: 0.35, learning_window_days: 30, quiet_start_hour: 23, quiet_end_hour: 6}
-    sensors: {thresholds: [{metric: temperature, above: 60, type: temperature, severity: major}],
-              ebike: {min_w: 80, max_w: 600, min_minutes: 20, devices: "^(corridor|lobby)-"},
-              offline_factor: 3, default_interval_s: 60}
+    sensors: {profile: /etc/estatewatch/sensor-profile.json, offline_factor: 3, default_interval_s: 60}
+    # (no profile: alerts/profiles/default.json; the older thresholds / ebike keys still work, docs/alerts.md)
     webhooks: {base_s: 2, cap_s: 3600, max_attempts: 15}
 """
 

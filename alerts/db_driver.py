@@ -3,8 +3,10 @@
 Every batch of events and every due-time tick runs in one transaction: lock the states (in id order), load the
 learnt routines of the residents ``no_activity`` watches, apply the pure step (``alerts.resident_step``), raise
 alerts through ``alerts.intake.raise_alert`` (history + outbox + notify), store states and routines with the
-earliest ``next_due_at`` of all rules. Only the resident directory (settings, reloaded on change) is cached; rule
-progress and routines live in the database, so a restart resumes where the last commit left off.
+earliest ``next_due_at`` of all rules. Alerts the residents' own signals end (seen going out, a sign of life) are
+resolved in the same transaction by the system, with the reason (``alerts.intake.close_alert``). Only the resident
+directory (settings, reloaded on change) is cached; rule progress and routines live in the database, so a restart
+resumes where the last commit left off.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from zoneinfo import ZoneInfo
 from alerts import resident_step
 from alerts.drafts import resident_draft
 from alerts.inactivity.rule import InactivityState, new_state
-from alerts.intake import raise_alert
+from alerts.intake import close_alert, raise_alert
 from alerts.presence import PresenceEvent, PresenceState, Resident
-from alerts.presence_rules import Firing, RuleConfig
+from alerts.presence_rules import Closing, Firing, RuleConfig, with_zone
 from alerts.resident_directory import ResidentDirectory
 from alerts.resident_records import load_routines, load_states, save_routines, save_states
 from alerts.sensor_driver import DeviceMessage, DeviceRules
@@ -50,6 +52,7 @@ class Processor:
             self.directory = ResidentDirectory(self.site, inactivity=self.rules.inactivity)
         if self.tz is None:
             self.tz = ZoneInfo(get_settings().timezone)
+        self.rules = with_zone(self.rules, self.tz)
         self._devices = DeviceRules(self.site, self.sensors, self.policy)
 
     # ---- residents
@@ -60,7 +63,7 @@ class Processor:
 
     def on_presence_events(self, conn: Conn, events: Sequence[PresenceEvent], now: datetime) -> list[str]:
         """Apply a batch of access / door / motion / water events in order, in the caller's transaction; return
-        the ids of alerts raised or updated. A batch costs a few statements, not a few per event.
+        the ids of alerts raised, updated or closed. A batch costs a few statements, not a few per event.
         """
         directory = self._directory(conn, now)
         routed = [(ev, directory.targets(ev)) for ev in events]
@@ -76,8 +79,10 @@ class Processor:
                 rid = r.resident_id
                 state, routine, settings = states[rid], routines.get(rid), directory.inactivity(rid)
                 resident_step.apply(state, routine, r, ev, self.rules, tz)
+                raised += self._close(conn, resident_step.closings(state, r, ev.ts, tz), at)
                 fired = resident_step.check(state, routine, r, at, self.rules, settings, tz, routine_at=ev.ts)
                 raised += self._raise(conn, fired, at)
+                raised += self._close(conn, resident_step.closings(state, r, at, tz), at)
                 touched[rid] = (r, at)
         save_states(conn, [(rid, states[rid], resident_step.due(states[rid], routines.get(rid), r, at, self.rules,
                                                                 directory.inactivity(rid), tz))
@@ -104,6 +109,7 @@ class Processor:
                 routine, settings = routines.get(rid), directory.inactivity(rid)
                 raised += self._raise(conn, resident_step.check(state, routine, r, now, self.rules, settings, tz),
                                       now)
+                raised += self._close(conn, resident_step.closings(state, r, now, tz), now)
                 saves.append((rid, state, resident_step.due(state, routine, r, now, self.rules, settings, tz)))
             save_states(conn, saves)
             save_routines(conn, routines)
@@ -128,12 +134,21 @@ class Processor:
         self.directory.sync(conn, now)
         return self.directory
 
+    def _close(self, conn: Conn, closed: list[Closing], now: datetime) -> list[str]:
+        """Resolve the open alerts the residents' signals ended (staff may have closed them already)."""
+        out = []
+        for c in closed:
+            alert_id = close_alert(conn, self.site, c.dedup_key, c.reason, now)
+            if alert_id is not None:
+                out.append(alert_id)
+        return out
+
     def _raise(self, conn: Conn, fired: list[Firing], now: datetime) -> list[str]:
         out = []
         for f in fired:
             draft = resident_draft(f, self.site)
             if f.reminder and alert_rows.active_id(conn, self.site, draft.dedup_key) is None:
-                continue  # staff closed this stretch's alert: no reminders until a new stretch
+                continue  # staff closed this stretch's alert: no reminders until a new stretch (or quiet spell)
             out.append(raise_alert(conn, draft, now=now, policy=self.policy))
         return out
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from alerts.lifecycle import Severity
 from alerts.presence_rules import Firing
 from alerts.sensor_rules import SensorFiring
+from alerts.wording import duration, span
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,23 @@ class AlertDraft:
     evidence: dict[str, object] = field(default_factory=dict)  # e.g. {"snapshot": "...", "clip": "..."}
 
 
+def _started(firing: Firing) -> datetime:
+    """When the stretch or quiet spell began (its episode), for the duration in the title."""
+    value = firing.episode
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else firing.due_at
+
+
 def resident_draft(firing: Firing, site: str) -> AlertDraft:
-    """``elderly_not_out``, ``no_sign_of_life`` or ``no_activity`` for a resident, keyed by the stretch or quiet
-    spell it is about.
+    """``elderly_not_out``, ``no_sign_of_life`` or ``no_activity`` for a resident: one open alert per resident and
+    type (a reminder updates it, title included: "has not gone out for 36 h 5 min").
     """
     if firing.type == "no_activity":
         return no_activity_draft(firing, site)
     r = firing.resident
-    title = (f"Resident {r.resident_id} ({r.unit}) has not gone out for {r.not_out_hours:g} h"
+    title = (f"Resident {r.resident_id} ({r.unit}) has not gone out for"
+             f" {span(firing.at - _started(firing))}"
              if firing.type == "elderly_not_out" else
-             f"No sign of life from {r.unit} for {r.no_sign_hours:g} h")
+             f"No sign of life from {r.unit} for {span(firing.at - _started(firing))}")
     subject: dict[str, object] = {"resident": r.resident_id, "unit": r.unit, "building": r.building,
                                   "floor": r.floor}
     return AlertDraft(type=firing.type, severity=firing.severity, dedup_key=firing.dedup_key, title=title,
@@ -53,7 +61,7 @@ def no_activity_draft(firing: Firing, site: str) -> AlertDraft:
     """
     r = firing.resident
     minutes = firing.details.get("quiet_minutes")
-    hours = f"{float(minutes) / 60:.1f} h" if isinstance(minutes, int | float) else "a long time"
+    hours = duration(float(minutes)) if isinstance(minutes, int | float) else "a long time"
     basis = "cold start" if firing.details.get("cold_start") else "unusual for this resident"
     subject: dict[str, object] = {"resident": r.resident_id, "unit": r.unit, "building": r.building,
                                   "floor": r.floor}
@@ -70,11 +78,18 @@ def sensor_draft(firing: SensorFiring, site: str, subject: Mapping[str, object] 
 
 
 def littering_draft(*, site: str, camera: str, event_id: str, building: str | None, floor: int | None,
-                    occurred_at: datetime, details: Mapping[str, object],
-                    evidence: Mapping[str, object]) -> AlertDraft:
-    """An object thrown from a tower, keyed by camera and detection event; the title names the floor it came from."""
+                    occurred_at: datetime, details: Mapping[str, object], evidence: Mapping[str, object],
+                    window_column: int | None = None, unit: str | None = None) -> AlertDraft:
+    """An object thrown from a tower, keyed by camera and detection event; the title names the floor it came from,
+    and on a calibrated camera the window column (``window_column`` 0-based, shown 1-based) and the unit behind it.
+    """
     where = f"floor {floor}" if floor is not None else "unknown floor"
+    column = window_column + 1 if window_column is not None and floor is not None else None
+    if column is not None:
+        where += f", column {column}" + (f" (unit {unit})" if unit else "")
+    subject: dict[str, object] = {"camera": camera, "building": building, "floor": floor}
+    if column is not None:
+        subject |= {"window_column": column, **({"unit": unit} if unit else {})}
     return AlertDraft(type="littering", severity="major", dedup_key=f"littering:{camera}:{event_id}",
                       title=f"Object thrown from {where} ({camera})", site=site, occurred_at=occurred_at,
-                      subject={"camera": camera, "building": building, "floor": floor}, details=dict(details),
-                      evidence=dict(evidence))
+                      subject=subject, details=dict(details), evidence=dict(evidence))

@@ -2,6 +2,7 @@
 
 Callers pass an ``AlertDraft`` (``alerts.drafts``) inside their own database transaction, so the source's event
 row, the alert change and the outbox rows (webhooks, MQTT ``estate/{site}/alerts``) commit together or not at all.
+``close_alert`` is its counterpart for a source that sees its situation end (a resident seen going out).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from alerts import actions
 from alerts.change_log import record_change
 from alerts.drafts import AlertDraft
 from alerts.lifecycle import more_severe
@@ -66,7 +68,21 @@ def _new_alert(draft: AlertDraft, now: datetime, policy: SlaPolicy) -> NewAlert:
 def _repeat(conn: Conn, existing: AlertRow, draft: AlertDraft, now: datetime) -> RaiseResult:
     row = alert_rows.repeat_alert(conn, existing.id, severity=more_severe(existing.severity, draft.severity),
                                   occurred_at=draft.occurred_at, details=draft.details, evidence=draft.evidence,
-                                  now=now)
-    record_change(conn, row, "repeated", "system", {"count": row.count, "occurred_at": draft.occurred_at.isoformat()},
-                  now)
+                                  now=now, title=draft.title)
+    data: dict[str, object] = {"count": row.count, "occurred_at": draft.occurred_at.isoformat()}
+    reminder = draft.details.get("reminder")
+    if isinstance(reminder, int) and reminder > 0:  # a resident rule's reminder: which one, for the history
+        data["reminder"] = reminder
+    record_change(conn, row, "repeated", "system", data, now)
     return RaiseResult(row.id, False, row.count)
+
+
+def close_alert(conn: Conn, site: str, dedup_key: str, reason: str, now: datetime) -> str | None:
+    """Resolve the active alert with this key as the system, ``reason`` saying what ended it; its id, or None when
+    there is none (staff closed it already). Runs in the caller's transaction, recorded like any resolution.
+    """
+    alert_id = alert_rows.active_id(conn, site, dedup_key)
+    if alert_id is None:
+        return None
+    actions.resolve(conn, alert_id, "other", "system", now, note=reason)
+    return alert_id

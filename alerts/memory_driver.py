@@ -3,7 +3,8 @@
 It feeds events and the passing of event time to the same pure step the service's database driver uses
 (``alerts.resident_step``: presence, ``elderly_not_out`` / ``no_sign_of_life`` and the learnt-routine
 ``no_activity``); only the bookkeeping differs: a heap here, an indexed ``next_due_at`` column in
-``alerts.db_driver``. Routines are kept only for residents ``no_activity`` watches.
+``alerts.db_driver``. Routines are kept only for residents ``no_activity`` watches. Alerts the residents' own
+signals close (seen going out, a sign of life) are collected in ``closed``, in order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from alerts import resident_step
 from alerts.inactivity.rule import InactivityState, new_state
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, PresenceState, Resident
-from alerts.presence_rules import Firing, RuleConfig
+from alerts.presence_rules import Closing, Firing, RuleConfig, with_zone
 from alerts.schedule import DueIndex
 
 
@@ -30,7 +31,7 @@ class RuleEngine:
     def __init__(self, residents: Iterable[Resident], cfg: RuleConfig | None = None, *, tz: tzinfo = UTC,
                  routines: bool = True,
                  settings_for: Callable[[Resident], InactivitySettings] | None = None) -> None:
-        self.cfg = cfg or RuleConfig()
+        self.cfg = with_zone(cfg or RuleConfig(), tz)
         self.tz = tz
         self.residents = {r.resident_id: r for r in residents}
         self.by_unit: dict[str, list[Resident]] = defaultdict(list)
@@ -50,6 +51,7 @@ class RuleEngine:
         self.evaluations = 0
         self.events = 0
         self.unknown_subjects = 0
+        self.closed: list[Closing] = []
 
     def advance(self, now: datetime) -> list[Firing]:
         """Run every evaluation due up to ``now``, each at its own due time (never before the clock)."""
@@ -76,6 +78,7 @@ class RuleEngine:
         for r in targets:
             rid = r.resident_id
             resident_step.apply(self.states[rid], self.routines.get(rid), r, ev, self.cfg, self.tz)
+            self.closed.extend(resident_step.closings(self.states[rid], r, ev.ts, self.tz))
             fired.extend(self._evaluate(rid, ev.ts))
         return fired
 
@@ -84,5 +87,6 @@ class RuleEngine:
         resident, state, routine = self.residents[rid], self.states[rid], self.routines.get(rid)
         settings = self.settings.get(rid, self.cfg.inactivity)
         fired = resident_step.check(state, routine, resident, at, self.cfg, settings, self.tz)
+        self.closed.extend(resident_step.closings(state, resident, at, self.tz))
         self.index.set(rid, resident_step.due(state, routine, resident, at, self.cfg, settings, self.tz))
         return fired

@@ -8,8 +8,10 @@ keeps a human-readable ``reason`` naming the signal and its time, so staff can s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
+
+from alerts.wording import span, stamp
 
 Presence = Literal["home", "out", "unknown"]
 EventKind = Literal["access", "door", "motion", "water"]
@@ -65,9 +67,13 @@ class PresenceEvent:
 
 @dataclass(frozen=True)
 class PresenceConfig:
-    """Door-only inference: a door event followed by this much in-home silence means the resident went out."""
+    """Door-only inference: a door event followed by this much in-home silence means the resident went out.
+
+    ``tz``: the estate's zone, in which the ``reason`` staff read gives its clock times (the drivers set it).
+    """
 
     door_quiet: timedelta = timedelta(minutes=10)
+    tz: tzinfo = UTC
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -92,6 +98,8 @@ class PresenceState:
     not_out_next: datetime | None = None  # when the next reminder for it is due
     not_out_reminders: int = 0
     no_sign_ref: datetime | None = None  # the quiet spell (its last activity) a no_sign_of_life was raised for
+    open_alerts: dict[str, str] = field(default_factory=dict)  # type -> episode (ISO) of the alert raised and not
+    # yet closed by the resident's own signals (alerts.presence_rules.closings)
 
     def to_json(self) -> dict[str, Any]:
         """The state as a JSON document (times as ISO 8601), as the service stores it."""
@@ -101,6 +109,7 @@ class PresenceState:
             value = getattr(self, name)
             out[name] = value.isoformat() if isinstance(value, datetime) else value
         out["signals"] = {k: dict(v) for k, v in self.signals.items()}
+        out["open_alerts"] = dict(self.open_alerts)
         return out
 
     @classmethod
@@ -118,7 +127,7 @@ class PresenceState:
         return state
 
 
-_FIELDS = tuple(f for f in PresenceState.__dataclass_fields__ if f != "signals")
+_FIELDS = tuple(f for f in PresenceState.__dataclass_fields__ if f not in ("signals", "open_alerts"))
 
 
 def _go_home(state: PresenceState, at: datetime, reason: str) -> None:
@@ -135,7 +144,7 @@ def apply_event(state: PresenceState, resident: Resident, ev: PresenceEvent, cfg
     """Fold one signal into the state. Events must come in time order per resident."""
     settle(state, resident, ev.ts, cfg)  # a silence that ended before this event has its conclusion first
     state.signals[ev.kind] = {"at": ev.ts.isoformat(), "detail": ev.describe()}
-    when = ev.ts.isoformat()
+    when = stamp(ev.ts, cfg.tz)
     if ev.kind == "access":
         if ev.direction == "out":
             if state.presence != "out":
@@ -156,10 +165,10 @@ def apply_event(state: PresenceState, resident: Resident, ev: PresenceEvent, cfg
     # motion or water: someone is in the flat, and they live alone
     if state.presence != "home":
         back = state.door_pending if state.door_pending is not None else ev.ts
-        via = f" after the door at {back.isoformat()}" if state.door_pending is not None else ""
+        via = f" after the door at {stamp(back, cfg.tz)}" if state.door_pending is not None else ""
         _go_home(state, back, f"{ev.describe()} at {when}{via}: home")
     elif state.door_pending is not None:
-        state.reason = f"{ev.describe()} at {when} within {cfg.door_quiet} of the door: stayed home"
+        state.reason = f"{ev.describe()} at {when} within {span(cfg.door_quiet)} of the door: stayed home"
     state.door_pending = None
 
 
@@ -170,8 +179,8 @@ def settle(state: PresenceState, resident: Resident, now: datetime, cfg: Presenc
         return
     state.door_pending = None
     if state.presence != "out":
-        _go_out(state, pending, "door", f"flat door at {pending.isoformat()} followed by no in-home activity for"
-                                        f" {cfg.door_quiet}: went out")
+        _go_out(state, pending, "door", f"flat door at {stamp(pending, cfg.tz)} followed by no"
+                                        f" in-home activity for {span(cfg.door_quiet)}: went out")
 
 
 def door_decision_due(state: PresenceState, cfg: PresenceConfig) -> datetime | None:

@@ -2,7 +2,8 @@
 
 The clock runs on event time (naive timestamps are estate local time) and finally advances to ``--until`` (default:
 the last event's time). The rules are the service's own (``alerts.memory_driver`` drives ``alerts.resident_step``:
-``elderly_not_out``, ``no_sign_of_life`` and the learnt-routine ``no_activity``).
+``elderly_not_out``, ``no_sign_of_life`` and the learnt-routine ``no_activity``). One line per alert raised or
+reminded; the engine's ``closed`` lists the alerts the residents' own signals closed.
 """
 
 from __future__ import annotations
@@ -77,9 +78,11 @@ def read_events(lines: Iterable[str], tz: tzinfo) -> Iterator[PresenceEvent]:
         yield ev
 
 
-def alert_id_for(dedup_key: str) -> str:
-    """Replay ids are derived from the dedup key, so a reminder repeats its alert's id and reruns agree."""
-    return "al_" + hashlib.sha256(dedup_key.encode()).hexdigest()[:20]
+def alert_id_for(occurrence_key: str) -> str:
+    """Replay ids are derived from the dedup key and the episode (``Firing.occurrence_key``), so a reminder
+    repeats its alert's id, a later stretch of the same resident gets a new one, and reruns agree.
+    """
+    return "al_" + hashlib.sha256(occurrence_key.encode()).hexdigest()[:20]
 
 
 def firing_json(f: Firing, tz: tzinfo) -> dict[str, object]:
@@ -91,9 +94,9 @@ def firing_json(f: Firing, tz: tzinfo) -> dict[str, object]:
         return value.astimezone(tz).isoformat() if isinstance(value, datetime) else None
 
     out: dict[str, object] = {
-        "type": f.type, "id": alert_id_for(f.dedup_key), "resident": f.resident.resident_id, "unit": f.resident.unit,
-        "raised_at": local(f.at), "due_at": local(f.due_at), "severity": f.severity, "reminder": f.reminder,
-        "dedup_key": f.dedup_key,
+        "type": f.type, "id": alert_id_for(f.occurrence_key), "resident": f.resident.resident_id,
+        "unit": f.resident.unit, "raised_at": local(f.at), "due_at": local(f.due_at), "severity": f.severity,
+        "reminder": f.reminder, "dedup_key": f.dedup_key, "episode": f.episode,
     }
     if f.type == "elderly_not_out":
         out["last_out_at"] = local(f.details.get("last_out_at"))

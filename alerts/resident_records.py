@@ -10,16 +10,17 @@ from datetime import datetime
 
 from alerts.inactivity.rule import InactivityState
 from alerts.presence import PresenceState, Resident
+from alerts.resident_csv import ResidentRow
 from store import residents as resident_rows
 from store import routines as routine_rows
 from store.db import Conn
 from store.residents import ResidentPage, ResidentRecord
 
 
-def to_record(r: Resident) -> ResidentRecord:
-    """A resident's settings as the store keeps them."""
+def to_record(r: Resident, name: str | None = None, age: int | None = None) -> ResidentRecord:
+    """A resident's settings as the store keeps them, with the name and age the rules never read."""
     return ResidentRecord(r.resident_id, r.unit, r.building, r.floor, r.elderly, r.lives_alone, r.not_out_hours,
-                          r.no_sign_hours, r.away)
+                          r.no_sign_hours, r.away, name, age)
 
 
 def from_record(rec: ResidentRecord) -> Resident:
@@ -30,9 +31,24 @@ def from_record(rec: ResidentRecord) -> Resident:
 
 
 def upsert_residents(conn: Conn, site: str, residents: Iterable[Resident],
-                     contacts: Mapping[str, Sequence[object]] | None = None) -> int:
-    """Load or update residents (a CSV import); returns how many."""
-    return resident_rows.upsert_residents(conn, site, (to_record(r) for r in residents), contacts)
+                     contacts: Mapping[str, Sequence[object]] | None = None, *,
+                     consent: bool | Mapping[str, bool]) -> int:
+    """Load or update residents with the consent the caller states (for all, or per id: missing means no);
+    returns how many. Only consenting residents are watched by the rules.
+    """
+    return resident_rows.upsert_residents(conn, site, (to_record(r) for r in residents), contacts, consent=consent)
+
+
+def import_residents(conn: Conn, site: str, rows: Iterable[ResidentRow]) -> int:
+    """Load or update the residents of a CSV import (``parse_import``), each with the consent its row states, its
+    name and age when given, and its contacts: a row that names some replaces the stored ones, one that names
+    none keeps them.
+    """
+    listed = list(rows)
+    contacts = {row.resident.resident_id: list(row.contacts) for row in listed if row.contacts is not None}
+    return resident_rows.upsert_residents(
+        conn, site, [to_record(row.resident, row.name, row.age) for row in listed], contacts,
+        consent={row.resident.resident_id: row.consent for row in listed})
 
 
 def load_residents(conn: Conn, *, ids: Sequence[str] | None = None, site: str | None = None,

@@ -14,7 +14,9 @@ from alerts.inactivity import rule as inactivity
 from alerts.inactivity.rule import InactivityFiring, InactivityState
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, PresenceState, Resident, apply_event, settle
-from alerts.presence_rules import Firing, RuleConfig, evaluate, next_due
+from alerts.presence_rules import Closing, Firing, RuleConfig, evaluate, next_due
+from alerts.presence_rules import closings as rule_closings
+from alerts.presence_rules import dedup_key as resident_key
 
 
 def watches_routine(resident: Resident, settings: InactivitySettings) -> bool:
@@ -23,8 +25,12 @@ def watches_routine(resident: Resident, settings: InactivitySettings) -> bool:
 
 
 def as_firing(f: InactivityFiring) -> Firing:
-    """A ``no_activity`` firing in the shape every resident alert has (drafts, replay lines)."""
-    return Firing(f.type, "critical", f.resident, f.at, f.due_at, f.dedup_key, False, f.details)
+    """A ``no_activity`` firing in the shape every resident alert has (drafts, replay lines): one open alert per
+    resident, the silence as its episode.
+    """
+    episode = str(f.details["silence_since"])
+    return Firing(f.type, "critical", f.resident, f.at, f.due_at, resident_key(f.type, f.resident), False,
+                  f.details, episode)
 
 
 def apply(state: PresenceState, routine: InactivityState | None, resident: Resident, ev: PresenceEvent,
@@ -48,8 +54,15 @@ def check(state: PresenceState, routine: InactivityState | None, resident: Resid
     if routine is not None:
         found = inactivity.evaluate(routine, resident, state, routine_at or now, settings, tz)
         if found is not None:
-            fired.append(as_firing(found))
+            firing = as_firing(found)
+            state.open_alerts[firing.type] = firing.episode
+            fired.append(firing)
     return fired
+
+
+def closings(state: PresenceState, resident: Resident, now: datetime, tz: tzinfo) -> list[Closing]:
+    """The open alerts of this resident that their own signals have ended (call after ``apply`` and ``check``)."""
+    return rule_closings(state, resident, now, tz) if state.open_alerts else []
 
 
 def due(state: PresenceState, routine: InactivityState | None, resident: Resident, now: datetime,

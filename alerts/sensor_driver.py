@@ -1,14 +1,15 @@
 """The database driver of the sensor and device rules, in batches: a few statements per batch, not per message.
 
 States are locked in device-id order, folded through the pure rules (``alerts.sensor_rules``) and stored with their
-next offline deadline; what fires is raised through ``alerts.intake.raise_alert`` like every other alert.
+next offline deadline; what fires is raised through ``alerts.intake.raise_alert`` like every other alert. Metrics
+the profile does not know are counted per device kind and name (``store.unknown_metrics``) in the same transaction.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.actions import resolve
@@ -23,9 +24,11 @@ from alerts.sensor_rules import (
     offline_due,
     on_status,
     on_telemetry,
+    unknown_metrics,
 )
 from alerts.sla import SlaPolicy
 from store import alerts as alert_rows
+from store import unknown_metrics as unknown_rows
 from store.alerts import DeviceInfo
 from store.db import Conn
 
@@ -46,6 +49,23 @@ def _subject(info: DeviceInfo | None) -> dict[str, object]:
     return {k: meta[k] for k in ("building", "floor", "unit") if k in meta}
 
 
+def _meta(info: Mapping[str, DeviceInfo], device_id: str) -> Mapping[str, object] | None:
+    found = info.get(device_id)
+    return found.meta if found is not None else None
+
+
+@dataclass
+class _UnknownCounts:
+    """One batch's unknown metrics: (kind, metric) -> (readings, device ids)."""
+
+    counts: dict[tuple[str, str], tuple[int, list[str]]] = field(default_factory=dict)
+
+    def add(self, device_id: str, found: Sequence[tuple[str, str]]) -> None:
+        for key in found:
+            n, devices = self.counts.get(key, (0, []))
+            self.counts[key] = (n + 1, devices if device_id in devices else [*devices, device_id])
+
+
 @dataclass
 class DeviceRules:
     """Sensor rules of one site over the database, in the caller's transaction."""
@@ -63,9 +83,13 @@ class DeviceRules:
         states = {k: device_state(v) for k, v in alert_rows.lock_device_states(conn, self.site, ids).items()}
         fired: list[SensorFiring] = []
         back_online: set[str] = set()
+        unknown = _UnknownCounts()
         for m in messages:
             fired += self._apply(states[m.device_id], m, info.get(m.device_id), now, back_online)
+            if m.metrics is not None:
+                unknown.add(m.device_id, unknown_metrics(m.device_id, m.metrics, self.cfg, _meta(info, m.device_id)))
         self._save(conn, states)
+        unknown_rows.add(conn, self.site, unknown.counts, now)
         for device_id in sorted(back_online):
             self._auto_resolve(conn, device_id, now)
         return self._raise(conn, fired, info, now)
@@ -73,10 +97,12 @@ class DeviceRules:
     def _apply(self, state: DeviceState, m: DeviceMessage, info: DeviceInfo | None, now: datetime,
                back_online: set[str]) -> list[SensorFiring]:
         """One message into its device's state; tracks which devices came back from offline."""
+        state["last_heard"] = now.isoformat()
         if m.metrics is not None:
             was_offline = bool(state.get("offline_fired"))
             fired = on_telemetry(state, m.device_id, m.ts, m.metrics, self.cfg,
-                                 info.interval_s if info is not None else None)
+                                 info.interval_s if info is not None else None,
+                                 info.meta if info is not None else None)
             if was_offline:
                 back_online.add(m.device_id)
             return fired

@@ -24,6 +24,7 @@ from alerts.presence import PresenceEvent
 from alerts.sensor_driver import DeviceMessage
 from alerts.webhook_guard import AddressGuard
 from alerts.webhook_secrets import SecretBox
+from alerts.work_orders import escalate_due_stages
 from common.clock import Clock, WallClock
 from common.messages import (
     Accepted,
@@ -40,6 +41,7 @@ from common.retry import Backoff, StoppedError, retry_until
 from common.settings import Settings
 from common.topics import Kind, subscriptions
 from store.db import Conn, connect
+from store.registry import DeviceRegistry
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ class AlertsService:
         self.processor = Processor(settings.site, self.config.rules, self.config.sensors, self.config.sla, tz=zone)
         self.ticker = Processor(settings.site, self.config.rules, self.config.sensors, self.config.sla, tz=zone)
         self.limits = Limits.from_settings(settings)
+        self.registry = DeviceRegistry(name="alerts")  # consulted only with EW_REQUIRE_REGISTERED_DEVICES
         self._url = settings.require_database_url()
         self._queue: queue.Queue[tuple[Accepted, Message]] = queue.Queue(maxsize=20 * batch_max)
         self._stop = threading.Event()  # no more input: finish what is queued
@@ -138,10 +141,13 @@ class AlertsService:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.settings.require_registered_devices:
+            self.registry.start(lambda: connect(self._url))
         self.subscriber.start()
 
     def stop(self) -> None:
         """Unsubscribe, let the worker finish what is queued (unless the database stays away), stop the rest."""
+        self.registry.stop()  # first: releases the network thread if it still waits for the first load
         self.subscriber.stop()
         self._stop.set()
         for thread in self._threads:
@@ -166,7 +172,23 @@ class AlertsService:
             EVENTS.labels(result.kind.value, "rejected").inc()
             message.ack()  # ingest keeps the dead letter; redelivery would not make it valid
             return
+        if self.settings.require_registered_devices and not self._registered(result, message):
+            return
         self._queue.put((result, message))  # blocks the network loop when the worker falls behind: back-pressure
+
+    def _registered(self, accepted: Accepted, message: Message) -> bool:
+        """Whether the sender is registered; a stranger's message is counted and acknowledged, creating no rows and
+        no rule state. Until the registry first loads this waits (back-pressure), so a start during a database
+        outage refuses nobody; stopping before that leaves the message unacknowledged for redelivery.
+        """
+        if not self.registry.wait_loaded(self._stop):
+            return False
+        route = accepted.route
+        if self.registry.admits(route.kind, route.entity):
+            return True
+        EVENTS.labels(route.kind.value, "unknown_device").inc()
+        message.ack()  # ingest keeps the dead letter (reason unknown_device)
+        return False
 
     def _next_batch(self) -> list[tuple[Accepted, Message]]:
         try:
@@ -233,6 +255,7 @@ class AlertsService:
         with TICK.time(), conn.transaction():
             raised = self.ticker.tick(conn, now)
             escalate_due(conn, now, self.config.sla, site=self.settings.site)
+            escalate_due_stages(conn, now, self.config.sla, site=self.settings.site)  # work-order stages
         RAISED.inc(len(raised))
         return raised
 

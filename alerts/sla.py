@@ -26,6 +26,8 @@ def _default_classes() -> dict[str, str]:
         "no_sign_of_life": "simple",
         "no_activity": "simple",
         "smoke": "simple",
+        "gas": "simple",
+        "water_leak": "simple",
         "temperature": "simple",
         "ebike_charging": "simple",
         "elderly_not_out": "general",

@@ -1,7 +1,9 @@
 """Webhook endpoints and deliveries as an admin manages them: register (secret shown once), change, remove, inspect.
 
 Storage is ``store.webhooks``; this module makes secrets, checks them, seals them (``webhook_secrets``) before they
-reach the database, rotates them with an overlap, and shapes what the API returns.
+reach the database, rotates them with an overlap, and shapes what the API returns. A receiver URL is resolved and
+checked by the SSRF guard (``webhook_guard``) when it is registered or changed, so an internal address is refused
+with its reason at once; delivery checks again, since DNS answers may change.
 """
 
 from __future__ import annotations
@@ -18,22 +20,25 @@ from alerts.payloads import (
     delivery_json,
     endpoint_json,
 )
+from alerts.webhook_guard import AddressGuard
 from alerts.webhook_secrets import SecretBox, default_box
 from alerts.webhook_signing import new_secret, secret_bytes
 from store import webhooks
 from store.db import Conn
 
 
-def create_endpoint(conn: Conn, url: str, *, events: Sequence[str] | None = None,
+def create_endpoint(conn: Conn, url: str, *, guard: AddressGuard, events: Sequence[str] | None = None,
                     alert_types: Sequence[str] | None = None, description: str = "",
                     secret: str | None = None, box: SecretBox | None = None) -> EndpointJson:
     """Register an endpoint; the secret (given, or made here) is returned once, on creation, and stored sealed.
 
     Raises:
         ValueError: when the given secret is empty or malformed (refused now rather than at the first delivery).
+        RefusedAddressError: when ``guard`` refuses the URL (internal and not allow-listed, unresolvable, ...).
     """
     secret = new_secret() if secret is None else secret
     secret_bytes(secret)
+    guard.check(url)
     endpoint_id = "ep_" + uuid.uuid4().hex[:16]
     sealed = (box or default_box()).seal(endpoint_id, secret)
     row = webhooks.create_endpoint(conn, endpoint_id, url, sealed, events=events or [],
@@ -66,10 +71,16 @@ def get_endpoint(conn: Conn, endpoint_id: str) -> EndpointJson | None:
     return endpoint_json(row) if row is not None else None
 
 
-def update_endpoint(conn: Conn, endpoint_id: str, *, enabled: bool | None = None, url: str | None = None,
-                    events: Sequence[str] | None = None,
+def update_endpoint(conn: Conn, endpoint_id: str, *, guard: AddressGuard, enabled: bool | None = None,
+                    url: str | None = None, events: Sequence[str] | None = None,
                     alert_types: Sequence[str] | None = None) -> EndpointJson | None:
-    """Change the URL or filters, or enable again an endpoint disabled by a 410; None when there is none."""
+    """Change the URL or filters, or enable again an endpoint disabled by a 410; None when there is none.
+
+    Raises:
+        RefusedAddressError: when a new URL is refused by ``guard``.
+    """
+    if url is not None:
+        guard.check(url)
     row = webhooks.update_endpoint(conn, endpoint_id, enabled=enabled, url=url, events=events,
                                    alert_types=alert_types)
     return endpoint_json(row) if row is not None else None

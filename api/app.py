@@ -23,15 +23,20 @@ from api.routes import (
     console,
     devices,
     docs,
+    estate,
     evidence,
     faces,
+    handover,
     health,
     overview,
     passages,
     residents,
+    responders,
+    sensor_metrics,
     stream,
     telemetry,
     webhooks,
+    work_orders,
 )
 from common.mqtt import BoundedPublisher
 from common.settings import Settings
@@ -88,7 +93,10 @@ def create_app(settings: Settings, *, broker_accounts: BrokerAccountsPort | None
         app.add_middleware(MetricsToken, token=settings.metrics_token.get_secret_value())
     for router in (health.router, devices.router, telemetry.router, auth.router, stream.router, overview.router,
                    console.router, alerts.router, residents.router, webhooks.router, cameras.router, evidence.router,
-                   broker.router, faces.router, passages.router, *([docs.router] if settings.api_docs else [])):
+                   broker.router, faces.router, passages.router, estate.router,
+                   work_orders.router, responders.router, handover.router,  # dispatch and shift handover
+                   sensor_metrics.router,  # metrics no sensor rule knows
+                   *([docs.router] if settings.api_docs else [])):
         app.include_router(router)
     install_middleware(app, settings)  # body limit, trusted proxy headers, HSTS
     return app

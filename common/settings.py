@@ -77,7 +77,11 @@ class Settings(BaseSettings):
 
     # vision
     vision_workers: int = Field(default=0, description="vision worker processes; 0 = one per core")
+    camera_offline_s: float = Field(default=30.0, gt=0,
+                                    description="seconds without a frame before a camera raises device_offline")
     cameras_file: Path | None = Field(default=None, description="JSON list of camera configurations")
+    estate_file: Path | None = Field(
+        default=None, description="site plan of the estate map (towers, gates, camera positions); unset = derived")
 
     # entrance cameras and face recognition (vision/faces/service.py, docs/privacy.md)
     entrance_cameras_file: Path | None = Field(

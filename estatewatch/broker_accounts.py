@@ -177,7 +177,8 @@ def _topics(a: Account) -> list[tuple[str, str]]:
               f"{base}/device/+/status", f"{base}/sensor/+/telemetry"]
     service_topics: dict[Kind, list[tuple[str, str]]] = {
         Kind.INGEST: [("read", f"{base}/{branch}/#") for branch in ("sensor", "access", "unit", "device")],
-        Kind.VISION: [("read", f"{base}/camera/+/frame")],
+        # entrance cameras turn recognised passages into access events
+        Kind.VISION: [("read", f"{base}/camera/+/frame"), ("write", f"{base}/access/+/event")],
         Kind.ALERTS: [*(("read", t) for t in events), ("write", f"{base}/alerts")],
         Kind.API: [],  # connects for its health check only; it publishes and reads nothing
         Kind.SIMULATOR: [("write", t) for t in (*events, f"{base}/camera/+/frame")],

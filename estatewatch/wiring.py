@@ -2,18 +2,24 @@
 
 Vision hands every detected fall to an ``AlertSink``; ``raise_littering_alert`` is that sink. It lives in the wiring
 layer so that vision never imports alerts, and it is a module-level function so a vision worker process can unpickle
-it by name. ``broker_accounts`` builds the broker account registry (CLI, API) from the settings, and
-``ApiBrokerAccounts`` puts it into the admin API's terms.
+it by name. ``camera_status_alert`` is the vision service's camera sink: a camera silent past its limit raises
+``device_offline`` like a sensor, and it resolves by itself when frames return. ``broker_accounts`` builds the
+broker account registry (CLI, API) from the settings, and ``ApiBrokerAccounts`` puts it into the admin API's terms.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
-from alerts.drafts import littering_draft
+from alerts.actions import resolve
+from alerts.drafts import littering_draft, sensor_draft
 from alerts.intake import raise_alert
+from alerts.sensor_rules import SensorFiring
 from api.broker_port import (
     AccountConflictError,
     AccountNotFoundError,
@@ -22,7 +28,8 @@ from api.broker_port import (
     BrokerUnavailableError,
     IssuedAccount,
 )
-from common.settings import Settings
+from api.estate_plan import PlanError, Tower, build_layout, load_plan, unit_name
+from common.settings import Settings, get_settings
 from estatewatch.broker_accounts import (
     Account,
     AccountError,
@@ -35,16 +42,55 @@ from estatewatch.broker_accounts import (
     SignalReloader,
     UnknownAccountError,
 )
+from store import alerts as alert_rows
 from store.db import Conn
 from vision.records import LitteringNotice
+from vision.silence import CameraStatus
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _towers(estate_file: Path | None) -> Mapping[str, Tower]:
+    """The towers of the estate file, read once per process (a bad file names no unit, it stops no alert)."""
+    try:
+        return {t.id: t for t in build_layout(load_plan(estate_file), {}, {}).towers}
+    except PlanError:
+        log.exception("estate file unreadable: littering alerts name no unit")
+        return {}
 
 
 def raise_littering_alert(conn: Conn, notice: LitteringNotice) -> str:
-    """Raise the littering alert of a notice in the caller's transaction and return its id."""
+    """Raise the littering alert of a notice in the caller's transaction and return its id.
+
+    The unit behind the window comes from the estate file (``EW_ESTATE_FILE``) of this process's settings, when
+    it says how the tower's units are numbered.
+    """
+    unit = None
+    if notice.floor is not None and notice.window_column is not None:
+        unit = unit_name(_towers(get_settings().estate_file).get(notice.building or ""), notice.floor,
+                         notice.window_column)
     draft = littering_draft(site=notice.site, camera=notice.camera, event_id=notice.event_id,
                             building=notice.building, floor=notice.floor, occurred_at=notice.occurred_at,
-                            details=notice.details, evidence=notice.evidence)
+                            details=notice.details, evidence=notice.evidence, window_column=notice.window_column,
+                            unit=unit)
     return raise_alert(conn, draft)
+
+
+def camera_status_alert(conn: Conn, status: CameraStatus) -> str | None:
+    """A silent camera's ``device_offline`` alert (its id), or the resolve of it when frames are back (None)."""
+    key = f"device_offline:{status.camera}"
+    if status.online:
+        alert_id = alert_rows.active_id(conn, status.site, key)
+        if alert_id is not None:
+            resolve(conn, alert_id, "other", "system", status.at,
+                    note=f"camera frames back after {status.silent_s:.0f} s")
+        return None
+    firing = SensorFiring("device_offline", "minor", status.camera, status.at, "Device offline",
+                          {"cause": f"no frame for {status.silent_s:.0f} s",
+                           "last_seen": status.last_frame_at.isoformat() if status.last_frame_at else None})
+    subject = {"camera": status.camera, **({"building": status.building} if status.building else {})}
+    return raise_alert(conn, sensor_draft(firing, status.site, subject), now=status.at)
 
 
 def broker_reloader(settings: Settings) -> Reloader | None:

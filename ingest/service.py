@@ -25,14 +25,13 @@ from ingest import metrics
 from ingest.batch import Batch
 from ingest.retention import run_retention
 from ingest.writer import Written, write_batch
-from store.db import Pool, make_pool
-from store.devices import registered_ids
+from store.db import Pool, connect, make_pool
 from store.maintenance import maintain_partitions
+from store.registry import DeviceRegistry
 
 log = logging.getLogger(__name__)
 
 MAINTENANCE_EVERY_S = 3600.0
-REGISTRY_REFRESH_S = 15.0
 MAX_PENDING = 200_000  # received, not yet committed; past this the MQTT thread waits (back-pressure to the broker)
 
 GC_THRESHOLD = 20_000  # allocations between young-generation collections (the default is 700)
@@ -88,7 +87,7 @@ class IngestService:
         self._drained = threading.Event()  # set by the writer after taking a batch: room for a waiting producer
         self._stop = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="ingest-writer", daemon=True)
-        self._registered: set[str] = set()
+        self.registry = DeviceRegistry(name="ingest")  # consulted only with EW_REQUIRE_REGISTERED_DEVICES
         self.committed_messages = 0
         client_id = settings.mqtt_client_id or f"ew-ingest-{settings.site}"
         self.subscriber = Subscriber(
@@ -99,12 +98,16 @@ class IngestService:
     def start(self) -> None:
         """Start the writer before subscribing, so the first redelivered messages find it ready."""
         _tune_gc()
-        self._refresh_registry()
+        if self.settings.require_registered_devices:
+            # its own short connections, not the pool's: a load must fail fast and recover at once, whatever the
+            # pool's reconnect backoff
+            self.registry.start(lambda: connect(self.settings.require_database_url()))
         self._writer.start()
         self.subscriber.start()
 
     def stop(self) -> None:
         """Stop receiving, commit and acknowledge what is queued, then close the pool if this service opened it."""
+        self.registry.stop()  # first: releases the network thread if it still waits for the first load
         self.subscriber.stop()
         self._stop.set()
         self._arrived.set()
@@ -124,13 +127,11 @@ class IngestService:
 
     def _on_message(self, message: Message) -> None:
         result = parse(message.topic, message.payload, self.clock.now(), self.limits)
-        if (
-            self.settings.require_registered_devices
-            and type(result) is Accepted
-            and result.route.kind is Kind.TELEMETRY
-            and result.route.entity not in self._registered
-        ):
-            result = Rejected(Kind.TELEMETRY, "unknown_device", f"device {result.route.entity!r} is not registered")
+        if self.settings.require_registered_devices and type(result) is Accepted:
+            judged = self._registration(result)
+            if judged is None:
+                return  # stopping before the registry ever loaded: unacknowledged, the broker redelivers it
+            result = judged
         if type(result) is Rejected:
             log.warning("rejected %s message on %s: %s (%s)", result.kind.value, message.topic[:200], result.reason,
                         result.detail)
@@ -146,10 +147,21 @@ class IngestService:
         if not self._arrived.is_set():
             self._arrived.set()
 
+    def _registration(self, accepted: Accepted) -> Accepted | Rejected | None:
+        """Every kind from an unregistered id becomes ``unknown_device``: telemetry and status by device, access by
+        gate, door/motion/water by flat. Until the registry first loads, wait (back-pressure): None when stopping.
+        """
+        if not self.registry.loaded and not self.registry.wait_loaded(self._stop):
+            return None
+        route = accepted.route
+        if self.registry.admits(route.kind, route.entity):
+            return accepted
+        noun = "unit" if route.kind in (Kind.DOOR, Kind.MOTION, Kind.WATER) else "device"
+        return Rejected(route.kind, "unknown_device", f"{noun} {route.entity!r} is not registered")
+
     def _write_loop(self) -> None:
         last_maintenance = 0.0
         last_retention = 0.0
-        last_registry = time.monotonic()
         while not (self._stop.is_set() and not self._pending):
             items = self._collect()
             now = time.monotonic()
@@ -159,9 +171,6 @@ class IngestService:
             if now - last_retention > self.settings.retention_every_s:
                 last_retention = now
                 self.retain()
-            if self.settings.require_registered_devices and now - last_registry > REGISTRY_REFRESH_S:
-                last_registry = now
-                self._refresh_registry()
             if items:
                 self._commit(items)
 
@@ -244,12 +253,3 @@ class IngestService:
         if any(done.values()):
             log.info("retention: %s", done)
         return done
-
-    def _refresh_registry(self) -> None:
-        if not self.settings.require_registered_devices:
-            return
-        try:
-            with self.pool.connection() as conn:
-                self._registered = registered_ids(conn)
-        except Exception:
-            log.exception("could not load the device registry; keeping the last one")

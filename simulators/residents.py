@@ -22,6 +22,7 @@ from typing import Required, TypedDict
 from alerts.presence import Resident
 from alerts.resident_csv import residents_csv
 from common import topics
+from simulators.people import Person, invent, with_people
 
 HOUR = timedelta(hours=1)
 MIN = timedelta(minutes=1)
@@ -70,8 +71,14 @@ class SimConfig:
     days: float = 10.0
     seed: int = 1
     start: datetime = datetime(2026, 3, 2)  # naive: estate local time, as in the replay contract
-    outing_prob: float = 0.75  # chance a normal day has outings
-    streak_prob: float = 0.12  # chance a day starts a 1-3 day streak without going out
+    # The defaults are the demo's estate: elderly people with habits (a morning errand at their usual hour, most
+    # days an afternoon walk) who rarely stay in a whole day, so a day that lasts 48 s on the demo's fast clock
+    # raises a handful of elderly alerts an hour, not a flood (docs/alerts.md, "Demo rate"). The rule tests ask for
+    # the old irregular days (``habits=False``, outing 0.75, streaks 0.12) to exercise many long stretches.
+    outing_prob: float = 0.998  # chance a normal day has outings
+    streak_prob: float = 0.001  # chance a day starts a 1-3 day streak without going out
+    habits: bool = True  # elderly leave at their own usual hours (else: any time between 8 and 11)
+    night_visit_prob: float = 0.5  # chance of a bathroom visit in a night at home (the irregular days: 0.8)
     hospital_prob: float = 0.1  # chance a resident has one 2-4 day hospital stay
     visitor_prob: float = 0.3  # chance of a visitor at the door on a day at home
     awake_gap_min: tuple[float, float] = (3.0, 25.0)  # minutes between in-home signals while awake
@@ -106,21 +113,28 @@ class Simulation:
     events: list[SimEvent]
     truth: Truth
     end: datetime
+    people: dict[str, Person] = field(default_factory=dict)  # names, ages, who to phone (simulators.people)
 
     def write(self, folder: Path) -> dict[str, Path]:
-        """EVENTS.jsonl, RESIDENTS.csv and truth.json in ``folder``."""
+        """EVENTS.jsonl, RESIDENTS.csv (with the people columns: name, age, contacts) and truth.json in ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"events": folder / "events.jsonl", "residents": folder / "residents.csv",
                  "truth": folder / "truth.json"}
         with paths["events"].open("w", encoding="utf-8") as fh:
             for ev in self.events:
                 fh.write(json.dumps(ev, separators=(",", ":")) + "\n")
-        paths["residents"].write_text(residents_csv(self.residents), encoding="utf-8")
+        paths["residents"].write_text(self.residents_csv(self.residents), encoding="utf-8")
         truth = {"end": self.end.isoformat(), "stretches": self.truth.stretches, "hospital": self.truth.hospital,
                  "watched": self.truth.watched, "door_only": self.truth.door_only,
                  "expected_not_out": self.truth.expected_not_out(self.end)}
         paths["truth"].write_text(json.dumps(truth, indent=1), encoding="utf-8")
         return paths
+
+    def residents_csv(self, residents: list[Resident]) -> str:
+        """The import CSV of ``residents`` (these, or their time-scaled copies) with each one's name, age and
+        contacts; every simulated resident consents.
+        """
+        return with_people(residents_csv(residents, consent=True), self.people)
 
 
 @dataclass
@@ -134,9 +148,23 @@ def _fmt(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
+def _habit_outings(rng: random.Random, base: datetime, morning: float,
+                   afternoon: float | None) -> list[tuple[datetime, datetime]]:
+    """One ordinary day of a person of habits: the morning errand near its usual hour, maybe the afternoon walk."""
+    leave = base + timedelta(hours=morning + rng.uniform(-1 / 3, 1 / 3))
+    out = [(leave, leave + timedelta(minutes=rng.uniform(45, 120)))]
+    if afternoon is not None and rng.random() < 0.8:
+        walk = base + timedelta(hours=afternoon + rng.uniform(-0.5, 0.5))
+        out.append((walk, walk + timedelta(minutes=rng.uniform(30, 90))))
+    return out
+
+
 def _plan_outings(rng: random.Random, cfg: SimConfig, elderly: bool) -> list[tuple[datetime, datetime]]:
     """(leave, return) pairs: outings on ordinary days, streaks at home, maybe one hospital stay."""
     outings: list[tuple[datetime, datetime]] = []
+    habits = cfg.habits and elderly
+    morning = rng.uniform(7.0, 9.5) if habits else 0.0
+    afternoon = rng.uniform(14.5, 17.0) if habits and rng.random() < 0.85 else None
     days = int(cfg.days + 1)
     streak_until = -1
     hospital_day = rng.randrange(1, max(2, days - 2)) if rng.random() < cfg.hospital_prob else -1
@@ -146,12 +174,17 @@ def _plan_outings(rng: random.Random, cfg: SimConfig, elderly: bool) -> list[tup
         if day == hospital_day:
             leave = base + timedelta(hours=rng.uniform(9, 16))
             back = leave + timedelta(days=rng.uniform(2, 4))
+            if habits:  # discharged in the daytime, then back to their habits the next morning
+                back = back.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(hours=rng.uniform(10, 16))
             outings.append((leave, back))
             day = (back - cfg.start).days + 1
             continue
         if day > streak_until and rng.random() < cfg.streak_prob:
             streak_until = day + rng.randint(1, 3) - 1
-        if day > streak_until and rng.random() < cfg.outing_prob:
+        goes_out = day > streak_until and rng.random() < cfg.outing_prob
+        if goes_out and habits:
+            outings.extend(_habit_outings(rng, base, morning, afternoon))
+        elif goes_out:
             t = base + timedelta(hours=rng.uniform(8, 11))
             for _ in range(rng.randint(1, 2)):
                 back = t + timedelta(minutes=rng.uniform(30, 180 if elderly else 600))
@@ -195,7 +228,7 @@ def _activity(rng: random.Random, cfg: SimConfig, unit: str, span: tuple[datetim
             t += timedelta(minutes=rng.uniform(*cfg.awake_gap_min))
             continue
         night = (t - timedelta(hours=12)).date()
-        if night not in night_visit_done and rng.random() < 0.8:
+        if night not in night_visit_done and rng.random() < cfg.night_visit_prob:
             night_visit_done.add(night)
             visit = t + timedelta(hours=rng.uniform(1, 4))
             if visit < end and not _awake(visit, wake, sleep):
@@ -236,7 +269,7 @@ def simulate(cfg: SimConfig) -> Simulation:
                                    outings=_plan_outings(rng, cfg, elderly)))
         events.extend(_unit_events(rng, cfg, unit, members, end, truth))
     events.sort(key=lambda e: (e["ts"], e["kind"] != "access"))
-    return Simulation(residents, events, truth, end)
+    return Simulation(residents, events, truth, end, invent(residents, cfg.seed))
 
 
 def _unit_events(rng: random.Random, cfg: SimConfig, unit: str, members: list[_Member], end: datetime,

@@ -18,10 +18,22 @@ from datetime import UTC, datetime, timedelta
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
+from alerts.sensor_profiles import SensorProfile, default_profile
 from common.clock import Clock, WallClock
 from common.mqtt import BoundedPublisher
 from common.settings import MqttTarget
-from simulators.sensors import ALL_KINDS, DeviceSim, DeviceSpec, Malformed, SensorKind, make_fleet, malformed_message
+from simulators.sensor_models import Alarms
+from simulators.sensors import (
+    ALL_KINDS,
+    CORRIDOR,
+    EPISODE_RULE,
+    DeviceSim,
+    DeviceSpec,
+    Malformed,
+    SensorKind,
+    make_fleet,
+    malformed_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +82,33 @@ class FleetOptions:
     dropouts: int = 0  # devices that lose power once mid-run (will fires) and come back
     dropout_ticks: int = 3  # how many of its own turns a dropped device misses
     max_inflight: int = 1000
+    alarm_rate_per_h: float = 0.05  # alarm episodes per device and hour (smoke, heat, leak, gas, ...)
+    first_alarms_within_s: float | None = None  # one device of each alarm kind has its first episode by then
+
+
+def alarm_plan(specs: list[DeviceSpec], options: FleetOptions,
+               profile: SensorProfile | None = None) -> dict[str, Alarms]:
+    """Each device's alarm behaviour. With ``first_alarms_within_s``, the first device of each alarm kind (and of
+    each smoke variant; the first corridor socket; water: the first leak probe, meters have no alarm) starts an
+    episode early enough that the rule it must trip fires within that time: a start drawn (seeded) between 20 s
+    and the limit less the rule's persistence.
+    """
+    plain = Alarms(options.alarm_rate_per_h)
+    plan = {s.device_id: plain for s in specs}
+    if options.first_alarms_within_s is None:
+        return plan
+    rules = profile or default_profile()
+    rng = random.Random(f"{options.seed}:alarms")
+    chosen: dict[tuple[SensorKind, int], DeviceSpec] = {}
+    for spec in specs:
+        meter = spec.kind is SensorKind.WATER and spec.variant == 0  # a meter has no leak flag: its probe does
+        if spec.kind in EPISODE_RULE and not meter and (spec.kind is not SensorKind.CHARGER
+                                                        or spec.location == CORRIDOR):
+            chosen.setdefault((spec.kind, spec.variant), spec)
+    for (kind, _), spec in sorted(chosen.items(), key=lambda item: item[1].device_id):
+        latest = options.first_alarms_within_s - rules.rule(EPISODE_RULE[kind]).persist_s - 30.0
+        plan[spec.device_id] = Alarms(options.alarm_rate_per_h, rng.uniform(20.0, max(20.0, latest)))
+    return plan
 
 
 class SensorFleet:
@@ -90,7 +129,8 @@ class SensorFleet:
         self.options = options
         self.clock = clock or WallClock()
         self.specs: list[DeviceSpec] = make_fleet(options.devices, options.kinds)
-        self.sims = [DeviceSim(spec, site, options.seed) for spec in self.specs]
+        alarms = alarm_plan(self.specs, options)
+        self.sims = [DeviceSim(spec, site, options.seed, alarms=alarms[spec.device_id]) for spec in self.specs]
         self.per_device = options.per_device_sessions
         if self.per_device is None:
             self.per_device = credentials is not None or options.devices <= 100
@@ -228,7 +268,8 @@ def backfill(site: str, options: FleetOptions, start: datetime, end: datetime) -
     Benches pre-generate their messages with this, so payload building is never inside the timed window.
     """
     specs = make_fleet(options.devices, options.kinds)
-    sims = [DeviceSim(spec, site, options.seed) for spec in specs]
+    alarms = alarm_plan(specs, options)
+    sims = [DeviceSim(spec, site, options.seed, alarms=alarms[spec.device_id]) for spec in specs]
     total = int((end - start).total_seconds() * options.rate)
     out = []
     for tick in range(total):

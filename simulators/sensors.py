@@ -2,15 +2,18 @@
 
 Each device kind has a small physical model so that dashboards, rules and benches see plausible data:
 temperature follows the estate's day with slow AR(1) drift, smoke is near zero with rare alarm episodes,
-water meters only count up (in bursts of use), e-bike chargers idle at a few watts and charge at 150-300 W
-for hours, mostly in the evening, and door contacts report open/closed changes on the unit's door topic.
-The same seed and the same timestamps give the same readings, so a test can predict what a run sends.
+water meters only count up (in bursts of use), leak probes are dry but for an episode, gas detectors read near 0 % LEL,
+e-bike chargers in flats idle at a few watts and charge at 150-300 W for hours, mostly in the evening, while
+sockets in corridors see an e-bike plugged in only in an episode, stairwell fire doors are closed but for a
+passing resident or an episode of being propped open, and flat door contacts report open/closed changes on the
+unit's door topic. Alarm thresholds, clear levels and persistence times come from the sensor profile the rules
+use (``alerts/profiles/default.json``), so every episode is one the rules must see. The same seed and the same
+timestamps give the same readings, so a test can predict what a run sends.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +21,20 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from alerts.sensor_profiles import RuleSpec, SensorProfile, default_profile
 from common import topics
+from simulators.sensor_models import (
+    Alarms,
+    Charger,
+    Door,
+    FireDoor,
+    Gas,
+    LeakProbe,
+    Model,
+    Smoke,
+    Temperature,
+    Water,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,21 +47,35 @@ class SensorKind(StrEnum):
     DOOR = "door"
     WATER = "water"
     CHARGER = "charger"
+    GAS = "gas"
+    FIRE_DOOR = "fire_door"
 
 
 ALL_KINDS: tuple[SensorKind, ...] = tuple(SensorKind)
 _ID_PREFIX = {SensorKind.TEMPERATURE: "temp", SensorKind.SMOKE: "smoke", SensorKind.DOOR: "door",
-              SensorKind.WATER: "water", SensorKind.CHARGER: "charger"}
+              SensorKind.WATER: "water", SensorKind.CHARGER: "charger", SensorKind.GAS: "gas",
+              SensorKind.FIRE_DOOR: "firedoor"}
+# the profile rule each kind's alarm episodes must trip (flat door contacts feed the resident rules instead)
+EPISODE_RULE = {SensorKind.TEMPERATURE: "temperature", SensorKind.SMOKE: "smoke", SensorKind.WATER: "water_leak",
+                SensorKind.CHARGER: "ebike_charging", SensorKind.GAS: "gas", SensorKind.FIRE_DOOR: "door_held_open"}
+CORRIDOR = "corridor"
 
 
 @dataclass(frozen=True)
 class DeviceSpec:
-    """One simulated device: its id, kind, the flat it is fitted in, and whether it stamps ISO 8601 or epoch ms."""
+    """One simulated device: its id, kind, the flat it is fitted in, and whether it stamps ISO 8601 or epoch ms.
+
+    ``location`` is a common area (``corridor``) for a socket outside the flats; ``variant`` picks between two
+    devices of a kind (smoke: 0 photoelectric obscuration with an alarm flag, 1 particle ppm; water: 0 a meter,
+    1 a leak probe).
+    """
 
     device_id: str
     kind: SensorKind
     unit_id: str
     iso_ts: bool
+    location: str | None = None
+    variant: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,137 +100,21 @@ def unit_for(index: int) -> str:
 
 
 def make_fleet(count: int, kinds: tuple[SensorKind, ...] = ALL_KINDS) -> list[DeviceSpec]:
-    """``count`` devices cycling through ``kinds`` (so every kind is present once count >= len(kinds))."""
+    """``count`` devices cycling through ``kinds`` (so every kind is present once count >= len(kinds)).
+
+    Every second charger is a corridor socket (its id says so, which is how the profile places it), every second
+    smoke detector measures particles in ppm, every second water device is a leak probe instead of a meter.
+    """
     fleet = []
     for i in range(count):
         kind = kinds[i % len(kinds)]
-        fleet.append(DeviceSpec(f"{_ID_PREFIX[kind]}-{i:05d}", kind, unit_for(i), iso_ts=i % 2 == 1))
+        nth = i // len(kinds)  # how many of this kind came before
+        corridor = kind is SensorKind.CHARGER and nth % 2 == 0
+        device_id = f"{_ID_PREFIX[kind]}-{CORRIDOR + '-' if corridor else ''}{i:05d}"
+        fleet.append(DeviceSpec(device_id, kind, unit_for(i), iso_ts=i % 2 == 1,
+                                location=CORRIDOR if corridor else None,
+                                variant=nth % 2 if kind in (SensorKind.SMOKE, SensorKind.WATER) else 0))
     return fleet
-
-
-def _local_hour(ts: datetime, tz: tzinfo) -> float:
-    local = ts.astimezone(tz)
-    return local.hour + local.minute / 60 + local.second / 3600
-
-
-def _ar1(value: float, dt: float, tau: float, sigma: float, rng: random.Random) -> float:
-    """Ornstein-Uhlenbeck step: correlated noise whose spread does not depend on the sampling interval."""
-    phi = math.exp(-dt / tau)
-    return value * phi + sigma * math.sqrt(1 - phi * phi) * rng.gauss(0.0, 1.0)
-
-
-def _chance(rate_per_h: float, dt: float, rng: random.Random) -> bool:
-    """True with the probability that a Poisson process of this rate fires within ``dt`` seconds."""
-    return rng.random() < 1 - math.exp(-rate_per_h * dt / 3600)
-
-
-class _Model:
-    """State of one device's physics; ``step`` advances to ``ts`` and returns the metrics (or door state)."""
-
-    def __init__(self, rng: random.Random, tz: tzinfo) -> None:
-        self.rng = rng
-        self.tz = tz
-
-    def step(self, ts: datetime, dt: float) -> dict[str, float | str]:
-        raise NotImplementedError
-
-
-class _Temperature(_Model):
-    def __init__(self, rng: random.Random, tz: tzinfo) -> None:
-        super().__init__(rng, tz)
-        self.base = rng.uniform(20.0, 27.0)  # flats differ: orientation, floor, air conditioning
-        self.drift = 0.0
-
-    def step(self, ts: datetime, dt: float) -> dict[str, float | str]:
-        self.drift = _ar1(self.drift, dt, tau=900.0, sigma=0.6, rng=self.rng)
-        diurnal = 3.0 * math.sin(2 * math.pi * (_local_hour(ts, self.tz) - 9.0) / 24)  # warmest mid-afternoon
-        temp = self.base + diurnal + self.drift + self.rng.gauss(0.0, 0.05)  # last term: sensor quantisation
-        humidity = min(95.0, max(20.0, 62.0 - 1.8 * (temp - self.base) + self.rng.gauss(0.0, 0.8)))
-        return {"temperature_c": round(temp, 2), "humidity_pct": round(humidity, 1)}
-
-
-class _Smoke(_Model):
-    ALARM_AT = 3.0  # %/m obscuration, the usual photoelectric alarm threshold
-
-    def __init__(self, rng: random.Random, tz: tzinfo, alarm_rate_per_h: float) -> None:
-        super().__init__(rng, tz)
-        self.alarm_rate_per_h = alarm_rate_per_h
-        self.episode_left = 0.0
-        self.peak = 0.0
-        self.battery = rng.uniform(2.9, 3.1)
-
-    def step(self, ts: datetime, dt: float) -> dict[str, float | str]:
-        if self.episode_left <= 0 and _chance(self.alarm_rate_per_h, dt, self.rng):
-            self.episode_left = self.rng.uniform(30.0, 180.0)  # cooking smoke or a real fire: a few minutes
-            self.peak = self.rng.uniform(3.5, 12.0)
-        level = abs(self.rng.gauss(0.0, 0.02))
-        if self.episode_left > 0:
-            level += self.peak * self.rng.uniform(0.85, 1.0)
-            self.episode_left -= dt
-        self.battery = max(2.4, self.battery - dt * 1e-8)
-        return {"smoke_obscuration": round(level, 3), "alarm": 1.0 if level >= self.ALARM_AT else 0.0,
-                "battery_v": round(self.battery, 3)}
-
-
-class _Water(_Model):
-    def __init__(self, rng: random.Random, tz: tzinfo) -> None:
-        super().__init__(rng, tz)
-        self.total = rng.uniform(1_000.0, 50_000.0)
-        self.burst_left = 0.0
-        self.flow = 0.0
-
-    def step(self, ts: datetime, dt: float) -> dict[str, float | str]:
-        hour = _local_hour(ts, self.tz)
-        busy = 6.0 <= hour < 9.0 or 18.0 <= hour < 23.0
-        if self.burst_left <= 0 and _chance(6.0 if busy else 1.0, dt, self.rng):
-            use = self.rng.random()  # tap, toilet flush or shower
-            self.flow, self.burst_left = ((4.0, 30.0) if use < 0.6 else (9.0, 40.0) if use < 0.85 else (8.0, 480.0))
-        used_s = min(dt, max(self.burst_left, 0.0))
-        flow = self.flow * self.rng.uniform(0.9, 1.1) if self.burst_left > 0 else 0.0
-        self.total += flow * used_s / 60.0
-        self.burst_left -= dt
-        return {"litres_total": round(self.total, 3), "flow_lpm": round(flow, 2)}
-
-
-class _Charger(_Model):
-    def __init__(self, rng: random.Random, tz: tzinfo) -> None:
-        super().__init__(rng, tz)
-        self.standby = rng.uniform(0.5, 2.0)
-        self.session_power = 0.0
-        self.session_len = 0.0
-        self.session_age = 0.0
-        self.energy = rng.uniform(0.0, 500.0)
-
-    def step(self, ts: datetime, dt: float) -> dict[str, float | str]:
-        hour = _local_hour(ts, self.tz)
-        if self.session_len <= 0:
-            evening = hour >= 18.0 or hour < 1.0  # residents plug in after work
-            if _chance(0.35 if evening else 0.03, dt, self.rng):
-                self.session_power = self.rng.uniform(150.0, 300.0)
-                self.session_len = self.rng.uniform(2.0, 6.0) * 3600
-                self.session_age = 0.0
-        if self.session_len > 0:
-            self.session_age += dt
-            progress = self.session_age / self.session_len
-            # constant current for 80 % of the session, then the constant-voltage tail decays toward zero
-            taper = 1.0 if progress < 0.8 else math.exp(-(progress - 0.8) * 15)
-            power = self.session_power * taper * self.rng.uniform(0.97, 1.03)
-            if progress >= 1.0:
-                self.session_len = 0.0
-        else:
-            power = self.standby * self.rng.uniform(0.8, 1.2)
-        self.energy += power * dt / 3_600_000
-        return {"power_w": round(power, 1), "energy_kwh": round(self.energy, 4)}
-
-
-class _Door(_Model):
-    def __init__(self, rng: random.Random, tz: tzinfo) -> None:
-        super().__init__(rng, tz)
-        self.open = False
-
-    def step(self, ts: datetime, dt: float) -> dict[str, float | str]:
-        self.open = not self.open  # a contact reports changes only, so each message flips the state
-        return {"state": "open" if self.open else "closed"}
 
 
 def format_ts(ts: datetime, iso: bool, tz: tzinfo = SHANGHAI) -> int | str:
@@ -219,19 +133,29 @@ class DeviceSim:
     """One device: deterministic for a (seed, device id) pair and a sequence of timestamps."""
 
     def __init__(self, spec: DeviceSpec, site: str, seed: int, *, tz: tzinfo = SHANGHAI,
-                 smoke_alarm_rate_per_h: float = 0.05) -> None:
+                 alarms: Alarms | None = None, profile: SensorProfile | None = None) -> None:
         self.spec = spec
         self.site = site
         self.tz = tz
         rng = random.Random(f"{seed}:{spec.device_id}")
-        models: dict[SensorKind, Callable[[], _Model]] = {
-            SensorKind.TEMPERATURE: lambda: _Temperature(rng, tz),
-            SensorKind.SMOKE: lambda: _Smoke(rng, tz, smoke_alarm_rate_per_h),
-            SensorKind.WATER: lambda: _Water(rng, tz),
-            SensorKind.CHARGER: lambda: _Charger(rng, tz),
-            SensorKind.DOOR: lambda: _Door(rng, tz),
+        alarms = alarms or Alarms()
+        rules = profile or default_profile()
+
+        def rule(kind: SensorKind) -> RuleSpec:
+            return rules.rule(EPISODE_RULE[kind])
+
+        models: dict[SensorKind, Callable[[], Model]] = {
+            SensorKind.TEMPERATURE: lambda: Temperature(rng, tz, rule(SensorKind.TEMPERATURE), alarms),
+            SensorKind.SMOKE: lambda: Smoke(rng, tz, rule(SensorKind.SMOKE), alarms, ppm=spec.variant == 1),
+            SensorKind.WATER: lambda: LeakProbe(rng, tz, rule(SensorKind.WATER), alarms) if spec.variant == 1
+            else Water(rng, tz),
+            SensorKind.CHARGER: lambda: Charger(rng, tz, rule(SensorKind.CHARGER), alarms,
+                                                 corridor=spec.location == CORRIDOR),
+            SensorKind.GAS: lambda: Gas(rng, tz, rule(SensorKind.GAS), alarms),
+            SensorKind.FIRE_DOOR: lambda: FireDoor(rng, tz, rule(SensorKind.FIRE_DOOR), alarms),
+            SensorKind.DOOR: lambda: Door(rng, tz),
         }
-        self.model: _Model = models[spec.kind]()
+        self.model: Model = models[spec.kind]()
         self.seq = 0
         self.last_ts: datetime | None = None
 
@@ -261,9 +185,9 @@ class DeviceSim:
 
 
 def readings(spec: DeviceSpec, site: str, seed: int, start: datetime, interval_s: float,
-             count: int) -> list[Reading]:
+             count: int, alarms: Alarms | None = None) -> list[Reading]:
     """``count`` readings of one device every ``interval_s`` from ``start``: the model without any clock."""
-    sim = DeviceSim(spec, site, seed)
+    sim = DeviceSim(spec, site, seed, alarms=alarms)
     return [sim.next(start + timedelta(seconds=i * interval_s)) for i in range(count)]
 
 

@@ -146,13 +146,15 @@ def insert_alert(conn: Conn, new: NewAlert) -> AlertRow | None:
 
 
 def repeat_alert(conn: Conn, alert_id: str, *, severity: str, occurred_at: datetime, details: Mapping[str, object],
-                 evidence: Mapping[str, object], now: datetime) -> AlertRow:
-    """Count one more occurrence on an active alert, merging details and evidence."""
+                 evidence: Mapping[str, object], now: datetime, title: str | None = None) -> AlertRow:
+    """Count one more occurrence on an active alert, merging details and evidence (and a newer ``title``)."""
     query = sql.SQL(
         "UPDATE alerts SET count = count + 1, severity = %s, last_occurred_at = greatest(last_occurred_at, %s),"
-        " details = details || %s, evidence = evidence || %s, updated_at = %s WHERE id = %s RETURNING {}",
+        " details = details || %s, evidence = evidence || %s, updated_at = %s, title = coalesce(%s, title)"
+        " WHERE id = %s RETURNING {}",
     ).format(_COLUMNS)
-    row = _one(conn, query, (severity, occurred_at, Jsonb(dict(details)), Jsonb(dict(evidence)), now, alert_id))
+    row = _one(conn, query, (severity, occurred_at, Jsonb(dict(details)), Jsonb(dict(evidence)), now, title,
+                             alert_id))
     if row is None:
         raise KeyError(alert_id)
     return row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,20 +57,39 @@ def apply_status(conn: Conn, site: str, device_id: str, status: str, at: datetim
     return row is not None
 
 
-def registered_ids(conn: Conn) -> set[str]:
-    """Ids of provisioned devices (ingest may be told to accept no others)."""
-    return {str(r["device_id"]) for r in conn.execute("SELECT device_id FROM devices WHERE registered").fetchall()}
+def register(conn: Conn, site: str, devices: Iterable[tuple[str, str, float | None]],
+             units: Mapping[str, str] | None = None) -> None:
+    """Provision devices (id, kind, expected interval in seconds).
 
-
-def register(conn: Conn, site: str, devices: Iterable[tuple[str, str, float | None]]) -> None:
-    """Provision devices (id, kind, expected interval in seconds)."""
+    ``units`` maps a unit device's id to the flat it is installed in: its door, motion and water events carry the
+    flat's id, not its own, so that is how registration recognises them (kept in ``meta.unit``).
+    """
+    placed = units or {}
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO devices (device_id, site, kind, registered, interval_s) VALUES (%s, %s, %s, true, %s) "
+            "INSERT INTO devices (device_id, site, kind, registered, interval_s, meta) "
+            "VALUES (%s, %s, %s, true, %s, jsonb_strip_nulls(jsonb_build_object('unit', %s::text))) "
             "ON CONFLICT (device_id) DO UPDATE SET registered = true, kind = EXCLUDED.kind, "
-            "interval_s = EXCLUDED.interval_s",
-            [(d, site, k, i) for d, k, i in devices],
+            "interval_s = EXCLUDED.interval_s, meta = devices.meta || EXCLUDED.meta",
+            [(d, site, k, i, placed.get(d)) for d, k, i in devices],
         )
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What registration admits: provisioned device ids, and the flats that have a provisioned unit device."""
+
+    ids: frozenset[str]
+    units: frozenset[str]
+
+
+def registered(conn: Conn) -> Registered:
+    """The registry in one query; a flat counts when a unit device placed in it, or its own id, is provisioned."""
+    rows = conn.execute("SELECT device_id, kind, meta->>'unit' AS unit FROM devices WHERE registered").fetchall()
+    ids = frozenset(str(r["device_id"]) for r in rows)
+    units = {str(r["unit"]) for r in rows if r["unit"] is not None}
+    units.update(str(r["device_id"]) for r in rows if r["kind"] == "unit")
+    return Registered(ids, frozenset(units))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ Period = tuple[datetime, datetime]
 
 @dataclass(frozen=True)
 class ResidentRecord:
-    """A resident's rule settings as stored; ``away`` holds the away / hospital periods loaded with it."""
+    """A resident's rule settings as stored; ``away`` holds the away / hospital periods loaded with it. ``name``
+    and ``age`` are personal data the rules never read (the API shows them to the roles that phone).
+    """
 
     resident_id: str
     unit: str
@@ -33,27 +35,43 @@ class ResidentRecord:
     not_out_hours: float = 24.0
     no_sign_hours: float = 12.0
     away: tuple[Period, ...] = field(default=())
+    name: str | None = None
+    age: int | None = None
 
 
-_UPSERT = (
+_INSERT = (
     "INSERT INTO residents (resident_id, site, unit, building, floor, elderly, lives_alone, not_out_hours,"
-    " no_sign_hours, contacts, consent) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (resident_id) DO UPDATE SET site = excluded.site, unit = excluded.unit,"
+    " no_sign_hours, contacts, consent, name, age) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+# an import: contacts are replaced only when the row gives some (the last parameter), name and age only when given
+_UPSERT = (
+    _INSERT + " ON CONFLICT (resident_id) DO UPDATE SET site = excluded.site, unit = excluded.unit,"
     " building = excluded.building, floor = excluded.floor, elderly = excluded.elderly,"
     " lives_alone = excluded.lives_alone, not_out_hours = excluded.not_out_hours,"
-    " no_sign_hours = excluded.no_sign_hours, updated_at = clock_timestamp()"
+    " no_sign_hours = excluded.no_sign_hours, consent = excluded.consent,"
+    " name = coalesce(excluded.name, residents.name), age = coalesce(excluded.age, residents.age),"
+    " contacts = CASE WHEN %s THEN excluded.contacts ELSE residents.contacts END, updated_at = clock_timestamp()"
 )
 
 
 def _values(site: str, r: ResidentRecord, contacts: Sequence[object], consent: bool) -> tuple[object, ...]:
     return (r.resident_id, site, r.unit, r.building, r.floor, r.elderly, r.lives_alone, r.not_out_hours,
-            r.no_sign_hours, Jsonb(list(contacts)), consent)
+            r.no_sign_hours, Jsonb(list(contacts)), consent, r.name, r.age)
 
 
 def upsert_residents(conn: Conn, site: str, residents: Iterable[ResidentRecord],
-                     contacts: Mapping[str, Sequence[object]] | None = None) -> int:
-    """Load or update residents (a CSV import); contacts and consent of known residents are kept."""
-    rows = [_values(site, r, (contacts or {}).get(r.resident_id, []), True) for r in residents]
+                     contacts: Mapping[str, Sequence[object]] | None = None, *,
+                     consent: bool | Mapping[str, bool]) -> int:
+    """Load or update residents (a CSV import) with the consent the caller states, for all or per id (an id
+    missing from the mapping: no consent). Contacts of known residents are kept unless ``contacts`` names theirs,
+    which then replace them; name and age are kept unless given. Their consent is what is stated.
+    """
+    def agreed(rid: str) -> bool:
+        return consent if isinstance(consent, bool) else consent.get(rid, False)
+
+    given = contacts or {}
+    rows = [(*_values(site, r, given.get(r.resident_id, []), agreed(r.resident_id)), r.resident_id in given)
+            for r in residents]
     with conn.cursor() as cur:
         cur.executemany(_UPSERT, rows)
     return len(rows)
@@ -61,14 +79,15 @@ def upsert_residents(conn: Conn, site: str, residents: Iterable[ResidentRecord],
 
 def put_resident(conn: Conn, site: str, resident: ResidentRecord, *, contacts: Sequence[object],
                  consent: bool) -> None:
-    """Create or replace one resident with contacts and consent; the next tick recomputes its due time."""
+    """Create or replace one resident (name and age included) with contacts and consent; the next tick recomputes
+    its due time.
+    """
     conn.execute(
-        "INSERT INTO residents (resident_id, site, unit, building, floor, elderly, lives_alone, not_out_hours,"
-        " no_sign_hours, contacts, consent) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (resident_id) DO UPDATE SET unit = excluded.unit, building = excluded.building,"
+        _INSERT + " ON CONFLICT (resident_id) DO UPDATE SET unit = excluded.unit, building = excluded.building,"
         " floor = excluded.floor, elderly = excluded.elderly, lives_alone = excluded.lives_alone,"
         " not_out_hours = excluded.not_out_hours, no_sign_hours = excluded.no_sign_hours,"
-        " contacts = excluded.contacts, consent = excluded.consent, updated_at = clock_timestamp()",
+        " contacts = excluded.contacts, consent = excluded.consent, name = excluded.name, age = excluded.age,"
+        " updated_at = clock_timestamp()",
         _values(site, resident, contacts, consent))
     conn.execute("UPDATE resident_state SET next_due_at = now() WHERE resident_id = %s", (resident.resident_id,))
 
@@ -91,6 +110,7 @@ def _records(conn: Conn, rows: Sequence[Mapping[str, Any]], away_since: datetime
                            r["not_out_hours"], r["no_sign_hours"], tuple(away[r["resident_id"]])) for r in rows]
 
 
+# what the rules read: never the name or age (``load_people`` fetches those for the routes that show people)
 _RULE_COLUMNS = sql.SQL(
     "r.resident_id, r.unit, r.building, r.floor, r.elderly, r.lives_alone, r.not_out_hours, r.no_sign_hours")
 
@@ -178,6 +198,17 @@ def add_away(conn: Conn, resident_id: str, starts_at: datetime, ends_at: datetim
     conn.execute("UPDATE resident_state SET next_due_at = least(next_due_at, %s) WHERE resident_id = %s",
                  (starts_at, resident_id))
     return int(row["id"])
+
+
+def load_people(conn: Conn, ids: Sequence[str]) -> dict[str, tuple[str | None, int | None]]:
+    """Name and age of these residents, by id (those without a row absent): personal data, read apart from the
+    rule settings so that only the routes that show people fetch it.
+    """
+    if not ids:
+        return {}
+    rows = conn.execute("SELECT resident_id, name, age FROM residents WHERE resident_id = ANY(%s)",
+                        (sorted(set(ids)),)).fetchall()
+    return {str(r["resident_id"]): (r["name"], r["age"]) for r in rows}
 
 
 def directory_version(conn: Conn, site: str) -> tuple[object, ...]:

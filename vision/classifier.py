@@ -87,8 +87,9 @@ def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams) -> 
     if len(track) < p.min_points:
         return "short"
     frames = np.asarray(track.frames)
+    seen = track.seen_frames()  # hidden stretches between joined pieces taken out, for how often it was seen
     xs, ys = np.asarray(track.xs), np.asarray(track.ys)
-    a, b = falling_span(ys, 3.0, frames, p.min_fill)
+    a, b = falling_span(ys, 3.0, seen, p.min_fill)
     if b - a < p.min_points:
         return "not_descending"
     idx = np.arange(a, b)
@@ -97,12 +98,12 @@ def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams) -> 
     kept = idx[follow(frames[a:b], xs[a:b], ys[a:b], p.max_stray_px)]
     if len(kept) >= p.min_points:
         idx = kept
-    if len(idx) / (frames[idx[-1]] - frames[idx[0]] + 1) < p.min_fill:
+    if len(idx) / (seen[idx[-1]] - seen[idx[0]] + 1) < p.min_fill:
         return "sparse"
     y = ys[idx] * scale
     if float(y[-1] - y[0]) <= 0:
         return "not_descending"
-    if core_fill(frames[idx], y) < p.min_core_fill:
+    if core_fill(seen[idx], y) < p.min_core_fill:
         return "sparse"
     times = np.asarray(track.times)[idx]
     side = np.sqrt(np.asarray(track.areas, dtype=np.float64)[idx])

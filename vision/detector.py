@@ -21,7 +21,8 @@ from vision.tracker import Track, Tracker
 
 # a track rejected for one of these may be a piece of a fall the tracker lost (too short, too few floors, gaps, or
 # only the late part, near terminal speed, that looks like flight); the others say what the thing was instead
-PIECE_REASONS = frozenset({"too_few_floors", "sparse", "short_span", "not_accelerating", "not_physical", "flight"})
+PIECE_REASONS = frozenset({"too_few_floors", "sparse", "short_span", "not_accelerating", "not_physical", "flight",
+                           "drift"})
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,8 @@ class Detector:
             if second.t_start > first.t_end + 1.0:
                 continue
             start, x2, y2 = second.track[0]
+            if first.track[0] == second.track[0]:
+                return True  # two joins of the same pieces: one fall
             x1, y1 = _heading(first, start)
             if abs(x1 - x2) < tol and y2 >= y1 - 20 - tol:
                 return True

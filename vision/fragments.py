@@ -22,6 +22,8 @@ class FragmentJoiner:
     """Recently ended pieces that went down, and the joins a new track could make with them."""
 
     max_gap_frames: int = 10  # from the last detection of one piece to the first of the next
+    max_overlap_frames: int = 3  # two tracks may share an object for a few frames (a blob that split in two)
+    max_hidden_stretches: int = 2  # three pieces: an object crossing two slabs or window bands of its own shade
     keep_s: float = 3.0  # how long a piece waits for its continuation
     max_lateral: float = 0.3  # |dx| / dy across the gap, as for a whole fall
     slack_px: float = 10.0  # processing px of sideways slack across the gap
@@ -36,14 +38,20 @@ class FragmentJoiner:
         out = []
         for piece in reversed(self.pieces):
             gap = first_frame - piece.frames[-1]
-            if not 0 < gap <= self.max_gap_frames:
+            if not -self.max_overlap_frames <= gap <= self.max_gap_frames or piece.frames[0] >= first_frame:
                 continue
-            dy = track.ys[0] - piece.ys[-1]
-            if dy < 0 or abs(track.xs[0] - piece.xs[-1]) > self.max_lateral * dy + self.slack_px:
+            end = _before(piece, first_frame)  # two tracks on one object for a moment: the later one goes on
+            dy = track.ys[0] - piece.ys[end - 1]
+            if dy < 0 or abs(track.xs[0] - piece.xs[end - 1]) > self.max_lateral * dy + self.slack_px:
                 continue
-            if (len(piece) + len(track)) / (track.frames[-1] - piece.frames[0] + 1) < self.classifier.min_fill:
-                continue  # the whole would be seen too rarely to pass as one fall
-            out.append((piece, joined(piece, track)))
+            whole = joined(piece, track)
+            hidden = sum(count for _, count in whole.hidden)
+            if len(whole.hidden) > self.max_hidden_stretches or hidden > len(whole):
+                continue  # an object hidden more often, or for longer than it is seen: a chain of unrelated blobs
+            seen = whole.seen_frames()
+            if len(whole) / (seen[-1] - seen[0] + 1) < self.classifier.min_fill:
+                continue  # the pieces themselves are seen too rarely to pass as one fall
+            out.append((piece, whole))
         return out
 
     def keep(self, track: Track) -> None:
@@ -68,19 +76,31 @@ class FragmentJoiner:
 
 
 def joined(first: Track, second: Track) -> Track:
-    """One track made of two (the second starts after the first ends)."""
-    tr = Track(second.id)
-    for part in (first, second):
-        tr.frames += part.frames
-        tr.times += part.times
-        tr.xs += part.xs
-        tr.ys += part.ys
-        tr.areas += part.areas
+    """One track made of two, the first cut where the second begins; the frames between them are hidden ones
+    (the object crossed something of its own shade), so the whole is judged as seen in every frame it was.
+    """
+    end = _before(first, second.frames[0])
+    tr = Track(second.id, first.frames[:end], first.times[:end], first.xs[:end], first.ys[:end], first.areas[:end],
+               [h for h in first.hidden if h[0] + h[1] <= first.frames[end - 1]])
+    gap = second.frames[0] - first.frames[end - 1] - 1
+    if gap > 0:
+        tr.hidden.append((first.frames[end - 1] + 1, gap))
+    tr.frames += second.frames
+    tr.times += second.times
+    tr.xs += second.xs
+    tr.ys += second.ys
+    tr.areas += second.areas
+    tr.hidden += second.hidden
     return tr
 
 
+def _before(track: Track, frame: int) -> int:
+    """How many of the track's points come before ``frame``."""
+    return int(np.searchsorted(np.asarray(track.frames), frame))
+
+
 def _subset(track: Track, idx: np.ndarray) -> Track:
-    part = Track(track.id)
+    part = Track(track.id, hidden=list(track.hidden))
     for i in idx.tolist():
         part.add(track.frames[i], track.times[i], track.xs[i], track.ys[i], track.areas[i])
     return part

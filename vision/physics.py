@@ -155,9 +155,29 @@ def _robust_linear(basis: Array, values: Array, sigma: Array, iterations: int = 
     return e2, coef
 
 
+def _robust_drift(t: Array, col: Array, row: Array, sigma: Array, iterations: int = 4) -> Array:
+    """Squared normalised residuals (n,) of a robust fit with the height falling at one steady speed and the
+    column wandering freely (a cubic), both sharing the robust weights.
+    """
+    ts = t / max(float(t[-1] - t[0]), 1e-6)  # unit span keeps the cubic well conditioned
+    bases = (np.stack([np.ones_like(ts), ts, ts * ts, ts**3], axis=1), np.stack([np.ones_like(ts), ts], axis=1))
+    w = 1.0 / sigma
+    e2 = np.zeros_like(t)
+    for _ in range(iterations):
+        e2 = np.zeros_like(t)
+        for basis, values in zip(bases, (col, row), strict=True):
+            bw = basis * w[:, None]
+            coef = np.linalg.solve(bw.T @ bw + 1e-9 * np.eye(basis.shape[1]), bw.T @ (values * w))
+            e2 = e2 + ((basis @ coef - values) / sigma) ** 2
+        w = np.sqrt(_irls_weights(e2)) / sigma
+    return e2
+
+
 def image_models(t: Array, col: Array, row: Array, sigma: Array) -> list[Explanation]:
-    """The other explanations, in image pixels: a still thing in noise, flight at constant velocity, and
-    swaying about a fixed point (only with a full sway period inside the track, or any slow curve would pass).
+    """The other explanations, in image pixels: a still thing in noise, flight at constant velocity, drift
+    (sinking at a steady speed while wandering sideways: snow, a leaf, an insect, anything already at its
+    terminal speed, which no release from a window a moment ago can be), and swaying about a fixed point (only
+    with a full sway period inside the track, or any slow curve would pass).
     """
     n = len(t)
     xy = np.stack([col, row], axis=1)
@@ -167,7 +187,8 @@ def image_models(t: Array, col: Array, row: Array, sigma: Array) -> list[Explana
     e_still, _ = _robust_linear(still, xy, sigma)
     e_line, _ = _robust_linear(line, xy, sigma)
     out = [Explanation("noise", float(rho(e_still[0]).sum()), 2, n),
-           Explanation("flight", float(rho(e_line[0]).sum()), 4, n)]
+           Explanation("flight", float(rho(e_line[0]).sum()), 4, n),
+           Explanation("drift", float(rho(_robust_drift(t, col, row, sigma)).sum()), 6, n)]
     span = float(t[-1] - t[0]) if n > 1 else 0.0
     hz = OSC_HZ[OSC_HZ * span >= 1.0]
     if hz.size:

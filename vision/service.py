@@ -27,6 +27,7 @@ from common.mqtt import Message, Subscriber
 from common.settings import Settings
 from store.db import connect
 from store.littering import CameraHealth, upsert_camera, upsert_health
+from store.registry import DeviceRegistry
 from vision import metrics as m
 from vision.camera_config import CameraConfig, load_cameras
 from vision.decode import BadFrameError
@@ -41,6 +42,7 @@ from vision.reports import (
     TracksRejected,
     WorkerReport,
 )
+from vision.silence import CameraStatus, CameraStatusSink, SilenceWatch
 from vision.workers import FrameItem, WorkerConfig, in_partition, parse_partition, worker_for, worker_main
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,9 @@ class VisionService:
     """Subscribes to camera frames, validates them, and spreads cameras over worker processes."""
 
     def __init__(self, settings: Settings, *, silent_after_s: float = 10.0,
-                 alert_sink: AlertSink | None = None, ignore_cameras: frozenset[str] = frozenset()) -> None:
+                 alert_sink: AlertSink | None = None, ignore_cameras: frozenset[str] = frozenset(),
+                 camera_sink: CameraStatusSink | None = None, offline_after_s: float = 30.0) -> None:
+        """``camera_sink`` (with a database) turns a camera silent for ``offline_after_s`` into a device alert."""
         self.settings = settings
         self.ignore_cameras = ignore_cameras  # entrance cameras: the face service's, never analysed or saved here
         self.alert_sink = alert_sink
@@ -92,12 +96,21 @@ class VisionService:
         self._subscriber: Subscriber | None = None
         # the latest events (camera, event_id, floor, alert id), for logs and tests; the database has them all
         self.events: deque[tuple[str, str, int | None, str | None]] = deque(maxlen=100)
+        self.camera_sink = camera_sink if settings.database_url is not None else None
+        self.silence = SilenceWatch(settings.site, offline_after_s,
+                                    {cid: c.building for cid, c in self.cameras.items()})
+        self._status: list[CameraStatus] = []  # frames came back: resolved on the health loop, not the network one
+        # with EW_REQUIRE_REGISTERED_DEVICES a camera must be registered, configured in the cameras file or not
+        self.registry = DeviceRegistry(name="vision")
 
     # lifecycle -----------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Store camera configurations, spawn the workers, then subscribe to frames."""
         self._store_configs()
+        if self.camera_sink is not None:
+            self.silence.watch([c for c in self.cameras if c not in self.ignore_cameras
+                                and in_partition(c, self.partition)], time.monotonic())
         conf = self._worker_config()
         for i in range(self.n_workers):
             self._inboxes.append(self._ctx.Queue(maxsize=QUEUE_FRAMES))
@@ -106,6 +119,8 @@ class VisionService:
             th = threading.Thread(target=target, name=f"vision-{target.__name__}", daemon=True)
             th.start()
             self._threads.append(th)
+        if self.settings.require_registered_devices:  # no database: nothing is known, every frame is refused
+            self.registry.start(lambda: connect(self.settings.require_database_url()))
         self._subscriber = Subscriber(self.settings.mqtt, [topics.frame(self.settings.site, "+")], self._on_message,
                                       qos=0, persistent=False, manual_ack=False)
         self._subscriber.start()
@@ -119,6 +134,7 @@ class VisionService:
         self._stopping = True  # the health loop must not restart workers that are told to exit
         if self._subscriber is not None:
             self._subscriber.stop()
+        self.registry.stop()
         for inbox in self._inboxes:
             with contextlib.suppress(queue.Full):
                 inbox.put(None, timeout=2)
@@ -164,8 +180,8 @@ class VisionService:
         camera = route.entity
         if camera in self.ignore_cameras:
             return  # an entrance camera: no detector, and its frames never reach the disk
-        if not in_partition(camera, self.partition):
-            return  # another vision process (EW_VISION_PARTITION) owns this camera
+        if not in_partition(camera, self.partition) or not self._registered(camera):
+            return  # another vision process (EW_VISION_PARTITION) owns this camera, or nobody registered it
         now = time.monotonic()
         with self._lock:
             seen = self._seen.get(camera)
@@ -191,10 +207,21 @@ class VisionService:
             seen.latest, seen.latest_written = msg.payload, False
             seen.window_frames += 1
             seen.frames += 1
+            if self.camera_sink is not None and (back := self.silence.frame(camera, now, datetime.now(UTC))):
+                self._status.append(back)
         try:
             self._inboxes[worker_for(camera, self.n_workers)].put_nowait((camera, msg.payload, ts_ms, width))
         except queue.Full:
             m.FRAMES.labels(camera, "dropped").inc()
+
+    def _registered(self, camera: str) -> bool:
+        """With ``EW_REQUIRE_REGISTERED_DEVICES``, whether the camera is registered; a refusal is counted before any
+        state, buffer or worker exists for it, under no camera label (fake ids must not make metric series).
+        """
+        if not self.settings.require_registered_devices or self.registry.known(camera):
+            return True
+        m.FRAMES.labels("", "unknown_device").inc()
+        return False
 
     def _reject(self, camera: str, seen: CameraSeen, reason: str) -> None:
         m.FRAMES.labels(camera, reason).inc()
@@ -258,10 +285,32 @@ class VisionService:
                     log.warning("camera %s silent for %.0f s", camera, age)
                 seen.silent = silent
                 m.SILENT.labels(camera).set(1 if silent else 0)
+        self._camera_status(now)
         if now - last_db >= HEALTH_EVERY_S:
             last_db = now
             self._write_health()
         return last_db
+
+    def _camera_status(self, now: float) -> None:
+        """Cameras gone silent past the limit, and those whose frames came back, through the camera sink."""
+        if self.camera_sink is None or self.settings.database_url is None:
+            return
+        with self._lock:
+            changes, self._status = [*self._status, *self.silence.check(now, datetime.now(UTC))], []
+        if not changes:
+            return
+        try:
+            with connect(self.settings.database_url) as conn, conn.transaction():
+                for change in changes:
+                    self.camera_sink(conn, change)
+        except Exception:
+            with self._lock:
+                for change in changes:
+                    self.silence.unreport(change)
+            raise
+        for change in changes:
+            log.warning("camera %s %s", change.camera, "back online" if change.online
+                        else f"offline: no frame for {change.silent_s:.0f} s")
 
     def _check_workers(self) -> None:
         for i, proc in enumerate(self._procs):

@@ -22,7 +22,9 @@ def falling_span(y: np.ndarray, tolerance: float, frames: np.ndarray | None = No
     for i in range(1, len(y) + 1):
         if i == len(y) or y[i] < low - tolerance:
             descent = float(y[i - 1] - y[start])
-            dense = frames is None or (i - start) / float(frames[i - 1] - frames[start] + 1) >= min_fill
+            # a span shorter than its points (frames repeated where two pieces overlap) counts as fully seen
+            dense = frames is None or (i - start) / max(float(frames[i - 1] - frames[start] + 1),
+                                                        float(i - start)) >= min_fill
             if i - start >= 2 and (dense, descent) > best_key:
                 best, best_key = (start, i), (dense, descent)
             if i < len(y):

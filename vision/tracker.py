@@ -33,6 +33,17 @@ class Track:
     xs: list[float] = field(default_factory=list)
     ys: list[float] = field(default_factory=list)
     areas: list[int] = field(default_factory=list)
+    # frames (first, count) in which the object was hidden between two joined pieces (vision/fragments.py): they
+    # are explained, so they do not count against how often the object was seen
+    hidden: list[tuple[int, int]] = field(default_factory=list)
+
+    def seen_frames(self) -> NDArray[np.int64]:
+        """The frames with the hidden stretches taken out: a joined fall counts as seen frame after frame."""
+        frames = np.asarray(self.frames, dtype=np.int64)
+        seen = frames.copy()
+        for first, count in self.hidden:
+            seen -= count * (frames >= first + count)
+        return seen
 
     def add(self, frame: int, t: float, x: float, y: float, area: int) -> None:
         """Append one detection."""

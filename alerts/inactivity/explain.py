@@ -1,27 +1,14 @@
-"""Words for staff: durations and clock times as the alert and the console show them (estate local time)."""
+"""The no_activity alert's reason in words for staff, in estate local time (durations and clock times come from
+``alerts.wording``, as for every resident alert).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from alerts.wording import clock, duration
 
-def duration(minutes: float) -> str:
-    """``3 h 10 min``, ``50 min``, ``2 h``; rounded to the minute."""
-    total = max(0, round(minutes))
-    hours, mins = divmod(total, 60)
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    if hours:
-        return f"{hours} h"
-    return f"{mins} min"
-
-
-def clock(when: datetime, now: datetime, tz: tzinfo) -> str:
-    """``09:42`` on the same local day as ``now``, otherwise with the weekday: ``Sat 21:40``."""
-    local, today = when.astimezone(tz), now.astimezone(tz)
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    return local.strftime("%a %H:%M")
+__all__ = ["clock", "duration", "explanation"]  # the words themselves live in alerts.wording, shared by every rule
 
 
 def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, usual_min: float,

@@ -101,9 +101,10 @@ class Elder(ResidentStatus):
     force and the count of open alerts.
 
     What a caller gets depends on their role (``redacted`` is true when something was withheld): a viewer sees the
-    presence state and the count of open alerts only, never contacts, away or hospital reasons, the times behind
-    the presence (since, last out, hours at home), the signals or the explanation; an operator also sees all of
-    those, with each contact's role, name and phone only; an admin sees contacts as they were entered.
+    presence state and the count of open alerts only, never the name or age, contacts, away or hospital reasons,
+    the times behind the presence (since, last out, hours at home), the signals or the explanation; an operator
+    also sees all of those, with each contact's role, name and phone only; an admin sees contacts as they were
+    entered.
     """
 
     explanation: str | None  # null for viewers

@@ -27,9 +27,13 @@ class ResidentAway(ApiModel):
 
 
 class ResidentStatus(ApiModel):
-    """What the console shows of a resident: settings, presence, hours since last out, last signals and why."""
+    """What the console shows of a resident: who (name and age, for operators and admins), settings, presence,
+    hours since last out, last signals and why.
+    """
 
     resident_id: str
+    name: str | None = Field(default=None, description="as entered; personal data: null for viewers")
+    age: int | None = Field(default=None, description="in years, as entered; personal data: null for viewers")
     unit: str
     building: str | None
     floor: int | None

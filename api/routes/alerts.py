@@ -17,6 +17,7 @@ from alerts.lifecycle import LifecycleError
 from alerts.payloads import alert_json
 from api.deps import Operator, PoolDep, SettingsDep, Viewer
 from api.models.alerts import Alert, AlertDetail, AlertPage, BulkAck, Silence
+from api.privacy import alert_for
 from store import alerts as alert_rows
 from store.alerts import AlertFilter, AlertRow, SilenceRow
 from store.db import Conn
@@ -69,7 +70,7 @@ def _silence(row: SilenceRow) -> Silence:
 def list_alerts(
     pool: PoolDep,
     settings: SettingsDep,
-    _: Viewer,
+    principal: Viewer,
     status_: Annotated[Literal["open", "acknowledged", "resolved"] | None, Query(alias="status")] = None,
     type_: Annotated[str | None, Query(alias="type")] = None,
     severity: Literal["info", "minor", "major", "critical"] | None = None,
@@ -81,14 +82,16 @@ def list_alerts(
 ) -> AlertPage:
     """Newest first (page back with ``before`` = the previous page's ``next_before``), or ``sort=triage``: the
     control-room order, life-safety types first whatever their SLA did to the others, then severity, then the
-    nearest deadline (one page; ``next_before`` is null).
+    nearest deadline (one page; ``next_before`` is null). Viewers get alerts about residents without their
+    personal details (``api.privacy.alert_for``).
     """
     triage = sort == "triage"
     with pool.connection() as conn:
         rows = queries.list_alerts(conn, site=settings.site, status=status_, type_=type_, severity=severity,
                                    resident=resident, building=building, before=before, limit=limit, triage=triage)
     more = len(rows) == limit and not triage
-    return AlertPage.model_validate({"alerts": rows, "next_before": rows[-1]["created_at"] if more else None})
+    shown = [alert_for(r, principal) for r in rows]
+    return AlertPage.model_validate({"alerts": shown, "next_before": rows[-1]["created_at"] if more else None})
 
 
 @router.post("/ack")
@@ -134,13 +137,15 @@ def end_silence(silence_id: int, pool: PoolDep, settings: SettingsDep, _: Operat
 
 
 @router.get("/{alert_id}")
-def get_alert(alert_id: str, pool: PoolDep, _: Viewer) -> AlertDetail:
-    """The alert with its full history, comments and webhook deliveries."""
+def get_alert(alert_id: str, pool: PoolDep, principal: Viewer) -> AlertDetail:
+    """The alert with its full history, comments and webhook deliveries; for viewers, an alert about a resident
+    comes without its personal details, history data and comments (``api.privacy.alert_for``).
+    """
     with pool.connection() as conn:
         found = queries.alert_detail(conn, alert_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
-    return AlertDetail.model_validate(found)
+    return AlertDetail.model_validate(alert_for(found, principal))
 
 
 def _change(pool: PoolDep, alert_id: str, action: Callable[[Conn, datetime], AlertRow]) -> Alert:

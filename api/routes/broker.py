@@ -83,7 +83,8 @@ def issue_account(_: Admin, body: BrokerAccountBody, accounts: AccountsDep, sett
                             "reachable") from exc
     if body.kind in DEVICE_KINDS and body.device_id is not None:
         with pool.connection() as conn, conn.transaction():
-            register(conn, settings.site, [(body.device_id, body.kind, None)])
+            register(conn, settings.site, [(body.device_id, body.kind, None)],
+                     {body.device_id: body.unit} if body.unit else None)
     response.headers.update(NO_STORE)
     return _issued(issued, settings)
 

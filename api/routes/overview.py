@@ -4,6 +4,7 @@ telemetry sparklines, and the values the queue's filters offer. Read-only, so ``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from api.models.overview import (
     Sparkline,
 )
 from api.privacy import contacts_for, status_for
+from api.routes.residents import people_for
 from api.security import Principal
 from store import overview as views
 from store.overview import BuildingRow, ElderExtras
@@ -136,10 +138,13 @@ def facets(_: Viewer, pool: PoolDep, settings: SettingsDep) -> Facets:
     return Facets(types=types, buildings=[b.building for b in buildings])
 
 
-def elder_view(status: dict[str, object], more: ElderExtras | None, principal: Principal) -> Elder:
-    """One resident as ``principal``'s role may see them (see :class:`Elder` and ``api.privacy``)."""
+def elder_view(status: dict[str, object], more: ElderExtras | None, principal: Principal,
+               person: Mapping[str, object] | None = None) -> Elder:
+    """One resident as ``principal``'s role may see them (see :class:`Elder` and ``api.privacy``); ``person`` is
+    their name and age as ``people_for`` gives them for that role.
+    """
     contacts, withheld = contacts_for(more.contacts if more else [], principal)
-    visible = status_for(status, principal)
+    visible = {**status_for(status, principal), **(person or {})}
     away_reason = more.away_reason if more and principal.can("operator") else None
     return Elder.model_validate({
         **visible, "contacts": contacts, "away_reason": away_reason,
@@ -161,19 +166,21 @@ def elders(
     """Elderly residents as the Elders panel shows them: the alerts area's status (presence, hours since last out,
     last signals, why) plus contacts, the current away or hospital period and open alerts, most urgent first.
     Viewers get the presence state only; operators also what they need to phone; see the ``Elder`` schema.
+    Residents without consent are left out (they are not watched).
     """
     now = datetime.now(UTC)
     with pool.connection() as conn:
+        # consenting residents only: someone who did not agree is not watched, so nobody phones about them
         if resident is not None:
-            people = load_residents(conn, ids=[resident], consenting_only=False, away_since=now)
+            people = load_residents(conn, ids=[resident], site=settings.site, away_since=now)
         else:
-            people = [r for r in load_residents(conn, site=settings.site, consenting_only=False, away_since=now)
-                      if r.elderly]
+            people = [r for r in load_residents(conn, site=settings.site, away_since=now) if r.elderly]
         ids = [r.resident_id for r in people]
         states = load_states(conn, ids, lock=False)
         extras = views.elder_extras(conn, ids)
+        names = people_for(conn, ids, principal)
     rows = [elder_view(resident_status(person, states[person.resident_id], now), extras.get(person.resident_id),
-                       principal) for person in people]
+                       principal, names[person.resident_id]) for person in people]
     # the order must not give away what a viewer may not see: for them, open alerts and then the id
     rows.sort(key=lambda r: (-r.open_alerts, -(r.hours_at_home or 0.0), r.resident_id))
     return rows[:limit]

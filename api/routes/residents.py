@@ -1,11 +1,13 @@
 """Residents: status (presence, hours since last out, last signals, why), CSV import, settings, away periods, and
 the learnt routine of ``no_activity`` with its settings per resident and per estate.
 
-Resident ids are the pseudonymous ids of the access system; no names are stored or shown.
+Resident ids are the pseudonymous ids of the access system. A name and an age may be stored beside them (a CSV
+import, ``PUT``): personal data that operators and admins see, to know whom they phone about; viewers never do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -18,8 +20,8 @@ from alerts.inactivity.chart import learnt_day
 from alerts.inactivity.rule import new_state, watched
 from alerts.inactivity.settings import InactivitySettings, SettingsError
 from alerts.payloads import resident_status
-from alerts.resident_csv import ResidentCsvError, building_floor, parse_residents
-from alerts.resident_records import load_residents, load_routines, load_states, page_residents, upsert_residents
+from alerts.resident_csv import AGE_MAX, NAME_MAX, ResidentCsvError, building_floor, parse_import
+from alerts.resident_records import import_residents, load_residents, load_routines, load_states, page_residents
 from api.deps import Admin, Operator, PoolDep, SettingsDep, Viewer
 from api.models.residents import (
     AwayCreated,
@@ -29,7 +31,7 @@ from api.models.residents import (
     ResidentPage,
     ResidentRoutine,
 )
-from api.privacy import status_for
+from api.privacy import alert_for, status_for
 from api.security import Principal
 from common.settings import Settings
 from store import residents as resident_rows
@@ -46,6 +48,8 @@ class ResidentBody(BaseModel):
     """A resident's settings; building and floor default to what the unit id says (``A-1201``: A, 12)."""
 
     unit: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    age: int | None = Field(default=None, ge=0, le=AGE_MAX)
     building: str | None = None
     floor: int | None = None
     elderly: bool = False
@@ -53,7 +57,7 @@ class ResidentBody(BaseModel):
     not_out_hours: float = Field(default=24.0, gt=0, le=720)
     no_sign_hours: float = Field(default=12.0, gt=0, le=720)
     contacts: list[dict[str, JsonValue]] = Field(default_factory=list)  # e.g. {"role": "daughter", "phone": "..."}
-    consent: bool = True
+    consent: bool = Field(description="required: whether the resident agreed to be watched (false: not watched)")
 
 
 class AwayBody(BaseModel):
@@ -68,6 +72,16 @@ class AwayBody(BaseModel):
         if self.ends_at <= self.starts_at:
             raise ValueError("'to' must be after 'from'")
         return self
+
+
+def people_for(conn: Conn, ids: Sequence[str], principal: Principal) -> dict[str, dict[str, object]]:
+    """Name and age of these residents by id, for the roles that phone about them (``api.privacy``: an operator
+    sees what is needed to phone someone); a viewer gets nulls, and nothing is read for them.
+    """
+    if not principal.can("operator"):
+        return {rid: {"name": None, "age": None} for rid in ids}
+    found = resident_rows.load_people(conn, ids)
+    return {rid: dict(zip(("name", "age"), found.get(rid, (None, None)), strict=True)) for rid in ids}
 
 
 @router.get(RESIDENTS)
@@ -85,7 +99,8 @@ def list_residents(
     with pool.connection() as conn:
         page = page_residents(conn, settings.site, after=after, limit=limit, elderly=elderly, presence=presence,
                               now=now)
-    rows = [status_for(resident_status(r, state, now), principal) for r, state in page]
+        people = people_for(conn, [r.resident_id for r, _ in page], principal)
+    rows = [{**status_for(resident_status(r, state, now), principal), **people[r.resident_id]} for r, state in page]
     return ResidentPage.model_validate({"residents": rows,
                                         "next_after": rows[-1]["resident_id"] if len(rows) == limit else None})
 
@@ -98,7 +113,8 @@ def _detail(conn: Conn, site: str, resident_id: str, principal: Principal) -> Re
     state = load_states(conn, [resident_id], lock=False)[resident_id]
     alerts = queries.list_alerts(conn, site=site, resident=resident_id, limit=20)
     shown = status_for(resident_status(found[0], state, now), principal)  # viewers: presence, not times or why
-    return ResidentDetail.model_validate({**shown, "alerts": alerts})
+    return ResidentDetail.model_validate({**shown, **people_for(conn, [resident_id], principal)[resident_id],
+                                          "alerts": [alert_for(a, principal) for a in alerts]})
 
 
 @router.get(RESIDENTS + "/{resident_id}")
@@ -111,16 +127,19 @@ def get_resident(resident_id: str, pool: PoolDep, settings: SettingsDep, princip
 @router.post(RESIDENTS + "/import")
 def import_csv(pool: PoolDep, settings: SettingsDep, _: Admin,
                csv_text: Annotated[str, Body(media_type="text/csv")]) -> ImportResult:
-    """CSV with ``resident_id,unit,elderly,lives_alone`` (optional ``not_out_hours``, ``no_sign_hours``,
-    ``building``, ``floor``). All rows load or none: problems come back with their line numbers.
+    """CSV with ``resident_id,unit,elderly,lives_alone,consent`` (optional ``not_out_hours``, ``no_sign_hours``,
+    ``building``, ``floor``, and the people columns ``name, age, contact_relation, contact_name, contact_phone,
+    grid_worker, grid_worker_phone``); ``consent`` is yes or no on every row (a file without it is refused). A row
+    naming contacts replaces the resident's stored ones. All rows load or none: problems come back with their line
+    numbers.
     """
     try:
-        people = parse_residents(csv_text)
+        rows = parse_import(csv_text)
     except ResidentCsvError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             {"problems": [str(p) for p in exc.problems]}) from exc
     with pool.connection() as conn, conn.transaction():
-        count = upsert_residents(conn, settings.site, people)
+        count = import_residents(conn, settings.site, rows)
     return ImportResult(imported=count)
 
 
@@ -131,7 +150,7 @@ def put_resident(resident_id: str, body: ResidentBody, pool: PoolDep, settings: 
     building, floor = building_floor(body.unit)
     record = ResidentRecord(resident_id, body.unit, body.building or building,
                             body.floor if body.floor is not None else floor, body.elderly, body.lives_alone,
-                            body.not_out_hours, body.no_sign_hours)
+                            body.not_out_hours, body.no_sign_hours, name=body.name, age=body.age)
     with pool.connection() as conn:
         with conn.transaction():
             resident_rows.put_resident(conn, settings.site, record, contacts=body.contacts, consent=body.consent)

@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from alerts import webhook_admin
 from alerts.payloads import WEBHOOK_EVENTS
+from alerts.webhook_guard import AddressGuard, RefusedAddressError
 from alerts.webhook_secrets import SecretBox
 from api.deps import Admin, PoolDep, SettingsDep
 from api.models.webhooks import DeliveryDetail, DeliveryList, Endpoint, EndpointCreated, EndpointList, Redelivery
+from common.settings import Settings
 from store import outbox
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -53,6 +55,11 @@ class EndpointPatch(BaseModel):
     enabled: bool | None = None
 
 
+def _guard(settings: Settings) -> AddressGuard:
+    """The guard delivery uses: public receivers, plus the networks of ``EW_WEBHOOK_ALLOW_NETWORKS``."""
+    return AddressGuard.from_text(settings.webhook_allow_networks)
+
+
 @router.get("/endpoints")
 def get_endpoints(pool: PoolDep, _: Admin) -> EndpointList:
     """Every endpoint, without secrets."""
@@ -62,24 +69,34 @@ def get_endpoints(pool: PoolDep, _: Admin) -> EndpointList:
 
 @router.post("/endpoints", status_code=status.HTTP_201_CREATED)
 def post_endpoint(body: EndpointBody, pool: PoolDep, settings: SettingsDep, _: Admin) -> EndpointCreated:
-    """Register an endpoint. The response holds the secret; it is not shown again (it is stored encrypted)."""
+    """Register an endpoint. The response holds the secret; it is not shown again (it is stored encrypted). The
+    URL is resolved and checked now: loopback, link-local, private and other internal addresses are refused (422,
+    naming the rule) unless inside ``EW_WEBHOOK_ALLOW_NETWORKS``.
+    """
     try:
         with pool.connection() as conn, conn.transaction():
-            created = webhook_admin.create_endpoint(conn, body.url, events=list(body.events),
+            created = webhook_admin.create_endpoint(conn, body.url, guard=_guard(settings), events=list(body.events),
                                                     alert_types=body.alert_types, description=body.description,
                                                     secret=body.secret, box=SecretBox.from_settings(settings))
-    except ValueError as exc:
+    except (ValueError, RefusedAddressError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return EndpointCreated.model_validate(created)
 
 
 @router.patch("/endpoints/{endpoint_id}")
-def patch_endpoint(endpoint_id: str, body: EndpointPatch, pool: PoolDep, _: Admin) -> Endpoint:
-    """Change the URL or filters, or enable again an endpoint disabled by a 410."""
-    with pool.connection() as conn, conn.transaction():
-        row = webhook_admin.update_endpoint(conn, endpoint_id, enabled=body.enabled, url=body.url,
-                                            events=list(body.events) if body.events is not None else None,
-                                            alert_types=body.alert_types)
+def patch_endpoint(endpoint_id: str, body: EndpointPatch, pool: PoolDep, settings: SettingsDep,
+                   _: Admin) -> Endpoint:
+    """Change the URL or filters, or enable again an endpoint disabled by a 410; a new URL is checked as on
+    registration (422 naming the rule).
+    """
+    try:
+        with pool.connection() as conn, conn.transaction():
+            row = webhook_admin.update_endpoint(conn, endpoint_id, guard=_guard(settings), enabled=body.enabled,
+                                                url=body.url,
+                                                events=list(body.events) if body.events is not None else None,
+                                                alert_types=body.alert_types)
+    except RefusedAddressError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such endpoint")
     return Endpoint.model_validate(row)

@@ -43,7 +43,7 @@ def run_db_bench(residents: int = 100_000, events: int = 20_000, batch: int = 50
         apply_migrations(database_url)
         started = time.perf_counter()
         with connect(database_url) as conn, conn.transaction():
-            upsert_residents(conn, "bench", people)
+            upsert_residents(conn, "bench", people, consent=True)
         load_s = time.perf_counter() - started
         # two disjoint slices of the same stream, so neither run finds the other's rows warm
         single = stream[:events // 4]

@@ -44,6 +44,7 @@ class SceneResult:
     floor_errors: list[int] = field(default_factory=list)
     conditions: list[dict[str, Any]] = field(default_factory=list)  # world scenes: one row per fall
     seconds_by_kind: dict[str, float] = field(default_factory=dict)  # world fall-free scenes: its one kind
+    rejected: dict[str, int] = field(default_factory=dict)  # world scenes: tracks rejected, by reason
 
 
 def match(events: list[LitteringEvent], truths: list[dict[str, Any]], width: int) -> list[tuple[int, int]]:
@@ -114,8 +115,9 @@ def score(res: SceneResult, events: list[LitteringEvent], truths: list[dict[str,
 
 def _world_job(args: tuple[int, str, int, int, float, float]) -> SceneResult:
     seed, kind, _, _, _, duration = args
-    scene, events, truths = run_world_scene(seed, kind, duration)
-    res = SceneResult(seed, kind, sorted(scene.distractors), duration)
+    rejected: dict[str, int] = {}
+    scene, events, truths = run_world_scene(seed, kind, duration, rejected)
+    res = SceneResult(seed, kind, sorted(scene.distractors), duration, rejected=rejected)
     score(res, events, truths, scene.width)
     if kind == "distractors":
         res.seconds_by_kind = dict.fromkeys(scene.distractors, duration)
@@ -134,6 +136,11 @@ def evaluate(seeds: list[int], distractor_seeds: list[int], *, width: int, heigh
     report = summarize(results)
     if world:
         report.update(summarize_conditions([asdict(r) for r in results]))
+        tally: dict[str, int] = {}
+        for r in results:
+            for reason, count in r.rejected.items():
+                tally[reason] = tally.get(reason, 0) + count
+        report["rejected_by_reason"] = dict(sorted(tally.items(), key=lambda kv: -kv[1]))
     return report
 
 

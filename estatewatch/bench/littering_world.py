@@ -1,6 +1,6 @@
 """World scenes for the littering evaluation: render a scene drawn from the world ranges, deliver it the way its
-video would arrive (JPEG frames on the live path, or an MJPEG / MPEG-4 file through the offline path, with lost
-frames), run the detector, and describe each fall by the conditions it was seen under.
+video would arrive (JPEG frames on the live path, or an MJPEG / MPEG-4 / H.264 file through the offline path, with
+lost frames), run the detector, and describe each fall by the conditions it was seen under.
 
 The world set runs from ``python -m estatewatch.bench.littering_eval --world ...``.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from simulators.camera.publish import VIDEO_CODECS, open_writer
+from simulators.camera.publish import write_scene_file
 from simulators.camera.render import Renderer
 from simulators.camera.scene import FLOOR_M, WORLD_DISTRACTORS, Scene, ground_truth
 from simulators.camera.world import world_scene
@@ -24,7 +24,6 @@ from vision.detector import Detector, LitteringEvent
 from vision.offline import video_frames
 
 WALL_GREY = 172.0  # the rendered facade's wall, in grey levels
-SUFFIX = {"mjpeg": ".avi", "mp4v": ".mp4"}
 
 
 def _frames(scene: Scene, folder: Path) -> Iterator[tuple[GrayFrame, int]]:
@@ -34,21 +33,14 @@ def _frames(scene: Scene, folder: Path) -> Iterator[tuple[GrayFrame, int]]:
         for _, data in Renderer(scene).jpegs():
             yield decode_gray(data, scale), scale
         return
-    path = folder / f"scene{SUFFIX[scene.codec]}"
-    writer = open_writer(path, VIDEO_CODECS[path.suffix], scene, scene.quality)
-    if not writer.isOpened():
-        raise RuntimeError(f"cannot write {path}")
-    try:
-        for _, img in Renderer(scene).frames():
-            writer.write(img)
-    finally:
-        writer.release()
-    yield from video_frames(path)
+    yield from video_frames(write_scene_file(scene, folder))
 
 
-def run_world_scene(seed: int, kind: str, duration: float) -> tuple[Scene, list[LitteringEvent], list[dict[str, Any]]]:
+def run_world_scene(seed: int, kind: str, duration: float,
+                    rejected: dict[str, int] | None = None) -> tuple[Scene, list[LitteringEvent], list[dict[str, Any]]]:
     """Render, deliver and detect one world scene; ``kind`` "distractors" is fall-free with one distractor kind
-    (chosen by the seed), so its false alarms belong to that kind.
+    (chosen by the seed), so its false alarms belong to that kind. ``rejected`` (when given) receives the
+    detector's count of tracks rejected per reason.
     """
     if kind == "distractors":
         scene = world_scene(seed, duration, throws=False)
@@ -68,6 +60,8 @@ def run_world_scene(seed: int, kind: str, duration: float) -> tuple[Scene, list[
                 continue
             events += detector.feed(gray, i, i / scene.fps, scale)
     events += detector.finish()
+    if rejected is not None:
+        rejected.update(detector.stats.rejected)
     return scene, events, truths
 
 

@@ -1,19 +1,24 @@
 """``estatewatch bench vision``: the pipeline against decode-only and a naive MOG2 baseline, on the same JPEGs.
 
 Everything runs with OpenCV limited to one thread per process, so frames/s compare per core and the 2-worker
-figure shows how the pipeline scales over processes.
+figure shows how the pipeline scales over processes. Beside the simulated frames, the same contenders run on real
+footage re-encoded as JPEG (``real_jpeg``): the clips of ``estatewatch eval littering --fetch``, from
+``$EW_BENCH_REAL_DIR`` or the real-clip cache, when they are there.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from multiprocessing.synchronize import Barrier as BarrierType
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from estatewatch.bench.real_clips import DEFAULT_CACHE
 from simulators.camera.render import Renderer
 from simulators.camera.scene import DISTRACTOR_KINDS, make_scene
 from vision.camera_config import CameraConfig
@@ -22,6 +27,9 @@ from vision.detector import Detector
 from vision.motion import MotionModel
 
 RESOLUTIONS = {"1080p": (1920, 1080), "720p": (1280, 720)}
+REAL_DIR_ENV = "EW_BENCH_REAL_DIR"
+REAL_JPEG_QUALITY = 90  # what a camera's MJPEG/JPEG snapshot stream typically sends
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".avi", ".mkv", ".mov")
 
 
 def make_frames(cameras: int, frames: int, resolution: str, seed: int = 7) -> list[list[bytes]]:
@@ -32,6 +40,52 @@ def make_frames(cameras: int, frames: int, resolution: str, seed: int = 7) -> li
         scene = make_scene(seed + c, width, height, 20.0, frames / 20.0, throws=2, distractors=DISTRACTOR_KINDS)
         out.append([jpeg for _, jpeg in Renderer(scene).jpegs()])
     return out
+
+
+def real_frames(folder: Path, frames: int) -> list[list[bytes]]:
+    """The first ``frames`` frames of every video in ``folder``, re-encoded as JPEG: one camera per clip."""
+    out = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES):
+        cap = cv2.VideoCapture(str(path))
+        jpegs: list[bytes] = []
+        try:
+            while len(jpegs) < frames:
+                ok, img = cap.read()
+                if not ok:
+                    break
+                done, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, REAL_JPEG_QUALITY])
+                if not done:
+                    raise RuntimeError(f"JPEG encoding failed on {path.name}")
+                jpegs.append(buf.tobytes())
+        finally:
+            cap.release()
+        if jpegs:
+            out.append(jpegs)
+    return out
+
+
+def real_folder() -> Path:
+    """Where the real clips are looked for: ``$EW_BENCH_REAL_DIR``, else the real-clip cache."""
+    env = os.environ.get(REAL_DIR_ENV)
+    return Path(env) if env else DEFAULT_CACHE
+
+
+def run_real(folder: Path, frames: int, rounds: int) -> dict[str, Any] | None:
+    """Decode-only, the pipeline (one worker) and the naive baseline on real clips re-encoded as JPEG, taking
+    turns like ``run``; None when the folder holds no readable video.
+    """
+    cams = real_frames(folder, frames) if folder.is_dir() else []
+    if not cams:
+        return None
+    decode = pipe1 = base = 0.0
+    for _ in range(rounds):
+        decode = max(decode, decode_only(cams))
+        pipe1 = max(pipe1, pipeline(cams))
+        base = max(base, naive(cams))
+    sizes = sorted({f"{w}x{h}" for w, h in (jpeg_size(c[0]) for c in cams)})
+    return {"clips": len(cams), "frames": sum(len(c) for c in cams), "sizes": sizes, "jpeg_quality": REAL_JPEG_QUALITY,
+            "decode_fps": round(decode, 2), "pipeline_fps_1w": round(pipe1, 2), "naive_fps": round(base, 2),
+            "ratio_vs_naive": round(pipe1 / base, 2), "ratio_vs_decode": round(pipe1 / decode, 2)}
 
 
 def decode_only(cams: list[list[bytes]]) -> float:
@@ -138,10 +192,11 @@ def motion_only_ms(cams: list[list[bytes]]) -> float:
     return float((time.perf_counter() - start) * 1000 / len(grays))
 
 
-def run(cameras: int, resolution: str, frames: int, rounds: int = 3) -> dict[str, Any]:
+def run(cameras: int, resolution: str, frames: int, rounds: int = 3, real: Path | None = None) -> dict[str, Any]:
     """All contenders on the same frames, taking turns for ``rounds`` rounds; each keeps its best round. On a
     shared machine a neighbour's burst then slows no figure, and the ratios compare contenders at their steadiest
-    (as ``timeit`` takes the fastest repeat).
+    (as ``timeit`` takes the fastest repeat). ``real_jpeg`` is the same on up to ``frames`` frames of each real
+    clip in ``real`` (default: ``real_folder()``), or None without clips.
     """
     cv2.setNumThreads(1)
     cams = make_frames(cameras, frames, resolution)
@@ -165,4 +220,5 @@ def run(cameras: int, resolution: str, frames: int, rounds: int = 3) -> dict[str
         "scaling_2w": round(pipe2 / pipe1, 2),
         "motion_ms_per_frame": round(motion_only_ms(cams), 3),
         **batch_vs_loop(cams),
+        "real_jpeg": run_real(real_folder() if real is None else real, frames, rounds),
     }

@@ -82,10 +82,9 @@ def _write_fast_files(sim: Simulation, speed: float, out: Path) -> None:
     """The fast clock compresses time ``speed`` times, so the rules need the same compression: import
     ``residents.fast.csv`` and run the alerts service with ``EW_ALERT_RULES_FILE=rules.fast.json``.
     """
-    from alerts.resident_csv import residents_csv
     from simulators.residents import time_scaled
 
-    (out / "residents.fast.csv").write_text(residents_csv(time_scaled(sim.residents, speed)), encoding="utf-8")
+    (out / "residents.fast.csv").write_text(sim.residents_csv(time_scaled(sim.residents, speed)), encoding="utf-8")
     (out / "rules.fast.json").write_text(json.dumps({"residents": {
         "door_quiet_minutes": 10 / speed, "reminder_hours": 12 / speed}}), encoding="utf-8")
 
@@ -186,22 +185,24 @@ def eval_inactivity_cmd(
 
 
 def residents_import_cmd(
-    path: Annotated[Path, typer.Argument(help="CSV with resident_id,unit,elderly,lives_alone[,not_out_hours]")],
+    path: Annotated[Path, typer.Argument(
+        help="CSV with resident_id,unit,elderly,lives_alone,consent[,not_out_hours,name,age,contact_relation,"
+             "contact_name,contact_phone,grid_worker,grid_worker_phone]; consent is yes/no per row")],
 ) -> None:
     """Load or update residents in the database (EW_DATABASE_URL, EW_SITE)."""
-    from alerts.resident_csv import ResidentCsvError, parse_residents
-    from alerts.resident_records import upsert_residents
+    from alerts.resident_csv import ResidentCsvError, parse_import
+    from alerts.resident_records import import_residents
     from common.settings import Settings
     from store.db import connect
 
     settings = Settings()
     try:
-        people = parse_residents(path.read_text(encoding="utf-8"))
+        rows = parse_import(path.read_text(encoding="utf-8"))
     except ResidentCsvError as exc:
         typer.echo(f"import refused: {exc}", err=True)
         raise typer.Exit(2) from exc
     with connect(settings.require_database_url()) as conn, conn.transaction():
-        count = upsert_residents(conn, settings.site, people)
+        count = import_residents(conn, settings.site, rows)
     typer.echo(f"{count} residents loaded for site {settings.site}")
 
 

@@ -54,7 +54,7 @@ def register(groups: CliGroups) -> None:
 
     @app.command()
     def demo(
-        cameras: Annotated[int, typer.Option(help="simulated cameras")] = 2,
+        cameras: Annotated[int, typer.Option(help="simulated facade cameras, one per tower (up to 6)")] = 4,
         sensors: Annotated[int, typer.Option(help="simulated sensors")] = 40,
         residents: Annotated[int, typer.Option(help="simulated residents")] = 60,
     ) -> None:

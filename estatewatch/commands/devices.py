@@ -53,13 +53,15 @@ def issue_or_rotate(accounts: BrokerAccounts, requests: Sequence[AccountRequest]
 def register_devices(settings: Settings, issued: Sequence[Issued]) -> int:
     """Register issued device accounts as devices (when a database is configured); returns how many."""
     rows = [(i.account.username, i.account.kind.value, None) for i in issued if i.account.kind in DEVICE_KINDS]
+    # a unit device's events name its flat, so registration must know which flat it is in
+    units = {i.account.username: i.account.unit for i in issued if i.account.unit is not None}
     if not rows or settings.database_url is None:
         return 0
     from store import devices
     from store.db import connect
 
     with connect(settings.database_url) as conn, conn.transaction():
-        devices.register(conn, settings.site, rows)
+        devices.register(conn, settings.site, rows, units)
     return len(rows)
 
 

@@ -10,11 +10,16 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from estatewatch.commands import CliGroups
+
+if TYPE_CHECKING:
+    from common.settings import Settings
+    from simulators.entrance_bridge import GateCast
+    from simulators.residents import SimEvent
 
 faces_app = typer.Typer(help="Face gallery of the entrance cameras: consent, enrolment, deletion.",
                         no_args_is_help=True)
@@ -73,6 +78,83 @@ def simulate_entrance(
     if truth is not None:
         truth.write_text(json.dumps(result, indent=1), encoding="utf-8")
     typer.echo(f"published {scene.n_frames} frames, {len(result['passages'])} passages", err=True)
+
+
+def simulate_gates(
+    sim: Annotated[Path, typer.Option("--sim", help="the resident simulator's --out folder")] = Path(
+        "var/sim/residents"),
+    enrol: Annotated[bool, typer.Option("--enrol", help="write entrance_cameras.json, enrol faces")] = False,
+    mqtt: Annotated[bool, typer.Option("--mqtt", help="publish everything on the fast clock, gates as frames")] = False,
+    speed: Annotated[float, typer.Option(help="simulated seconds per real second when publishing")] = 3600.0,
+    frame_rate: Annotated[float, typer.Option(min=0, help="frames/s of a walk (0: no pause)")] = 40.0,
+    seed: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """The resident simulator's gate passages as faces at the entrance cameras (run it without its own --mqtt).
+
+    Faces go to the first watched elderly residents who use the gates (see simulators/entrance_bridge.py); their
+    face passages become camera frames, everything else is published as the resident simulator would.
+    """
+    from common.settings import get_settings
+    from simulators.entrance import load_sources
+    from simulators.entrance_bridge import cast_residents, entrance_cameras, load_events
+
+    events = load_events(sim / "events.jsonl")
+    truth = json.loads((sim / "truth.json").read_text(encoding="utf-8"))
+    cast = cast_residents([r for r in truth["watched"] if r not in truth["door_only"]], load_sources())
+    (sim / "gate_cast.json").write_text(json.dumps(cast.identities(), indent=1), encoding="utf-8")
+    settings = get_settings()
+    if enrol:
+        (sim / "entrance_cameras.json").write_text(json.dumps(entrance_cameras(events), indent=1), encoding="utf-8")
+        _enrol_cast(settings, cast)
+        typer.echo(f"enrolled {len(cast.walkers)} residents' faces: {cast.identities()}")
+    if mqtt:
+        _publish_gates(settings, events, cast, speed=speed, frame_rate=frame_rate, seed=seed)
+
+
+def _enrol_cast(settings: Settings, cast: GateCast) -> None:
+    """Enrol each cast resident from their photos (face boxes from face_photos.json: the group photos hold several
+    faces, which the single-face check of ``faces enrol`` would rightly refuse).
+    """
+    import cv2
+    import numpy as np
+
+    from simulators.face_images import images_dir
+    from store.db import connect
+    from vision.faces.crypto import EmbeddingSealer
+    from vision.faces.embedder import FaceEmbedder
+    from vision.faces.enrolment import enrol_resident
+
+    folder, embedder, sealer = images_dir(), FaceEmbedder(), EmbeddingSealer(_key())
+    with connect(settings.require_database_url(), autocommit=True) as conn:
+        for resident, photos in cast.enrol.items():
+            rows = []
+            for photo in photos:
+                image = cv2.imread(str(folder / photo.file), cv2.IMREAD_COLOR)
+                if image is None:
+                    raise typer.BadParameter(f"cannot read {folder / photo.file}: run `estatewatch faces photos`")
+                rows.append(embedder.embed(np.asarray(image, np.uint8), np.array([photo.box], np.float32))[0])
+            enrol_resident(conn, sealer, resident, np.stack(rows), model=embedder.model_name,
+                           consent_at=datetime.now(UTC))
+
+
+def _publish_gates(settings: Settings, events: list[SimEvent], cast: GateCast, *, speed: float, frame_rate: float,
+                   seed: int) -> None:
+    """Publish on the fast clock from now, as ``simulate residents --mqtt`` does, walks logged as they go."""
+    from zoneinfo import ZoneInfo
+
+    from simulators.entrance_bridge import Clock, plan, run
+
+    if not events:
+        return
+    tz = ZoneInfo(settings.timezone)
+    clock = Clock(origin=datetime.fromisoformat(events[0]["ts"]).replace(tzinfo=tz), start=datetime.now(UTC),
+                  speed=speed)
+    steps = plan(events, cast, settings.site, tz, stamp_at=clock.at)
+
+    def log_walk(row: dict[str, object]) -> None:
+        typer.echo(json.dumps(row), err=True)
+
+    run(settings.mqtt, settings.site, steps, clock, seed=seed, frame_rate=frame_rate, on_walk=log_walk)
 
 
 @faces_app.command("photos")
@@ -162,4 +244,5 @@ def register(groups: CliGroups) -> None:
     """Add the face commands to the CLI."""
     groups.bench.command("faces")(bench_faces)
     groups.simulate.command("entrance")(simulate_entrance)
+    groups.simulate.command("gates")(simulate_gates)
     groups.app.add_typer(faces_app, name="faces")

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 
 def simulate_sensors(
-    devices: Annotated[int, typer.Option(min=1, help="number of devices (kinds cycle: temperature, smoke, ...)")] = 20,
+    devices: Annotated[int, typer.Option(
+        min=1, help="number of devices (kinds cycle: temperature, smoke, door, water, charger, gas, fire door)")] = 20,
     rate: Annotated[float, typer.Option(min=0.001, help="messages per second for the whole fleet")] = 20.0,
     duration: Annotated[float | None, typer.Option(help="seconds to run (default 60 unless --count)")] = None,
     count: Annotated[int | None, typer.Option(min=1, help="stop after this many messages")] = None,
@@ -30,6 +31,12 @@ def simulate_sensors(
     own_accounts: Annotated[bool, typer.Option(
         help="issue (or rotate) a broker account per device in EW_BROKER_AUTH_DIR, register the devices, and log "
         "in as each device; the secrets stay in memory")] = False,
+    alarm_rate: Annotated[float, typer.Option(
+        min=0.0, help="alarm episodes (smoke, heat, water leak, gas, fire door propped open, e-bike charging in a "
+        "corridor) per device and hour")] = 0.05,
+    first_alarms_within: Annotated[float, typer.Option(
+        min=0.0, help="seconds by which one device of each alarm kind has had an episode the rules fire on "
+        "(0: only the random ones)")] = 480.0,
 ) -> None:
     """Publish simulated sensor telemetry, door contacts and device status to the broker at EW_MQTT_URL."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,7 +49,8 @@ def simulate_sensors(
         raise typer.BadParameter("set EW_MQTT_URL (mqtt://user:pass@host:port) to the broker to publish to")
     if duration is None and count is None:
         duration = 60.0
-    options = FleetOptions(devices=devices, rate=rate, seed=seed, malformed_share=malformed_share, dropouts=dropouts)
+    options = FleetOptions(devices=devices, rate=rate, seed=seed, malformed_share=malformed_share, dropouts=dropouts,
+                           alarm_rate_per_h=alarm_rate, first_alarms_within_s=first_alarms_within or None)
     credentials = fleet_credentials(settings.model_copy(update={"site": site or settings.site}), devices) \
         if own_accounts else None
     fleet = SensorFleet(settings.mqtt, site or settings.site, options, credentials=credentials)

@@ -1,4 +1,4 @@
-"""Renders a scene frame by frame: facade, windows, sky, distractors, thrown objects, exposure, noise, jitter."""
+"""Renders a scene frame by frame: facade, windows, sky, distractors, thrown objects, lens, exposure, noise, jitter."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulators.camera import distractors
-from simulators.camera.scene import FLOOR_M, Scene, Throw, trajectory
+from simulators.camera.scene import FLOOR_M, Scene, Throw, flight
 
 Image = NDArray[np.uint8]
 JITTER = 6  # margin of the drawn facade around the picture: room for the camera to shake
@@ -24,7 +24,8 @@ class Renderer:
         self.rng = np.random.default_rng(scene.seed + 1_000_003)
         self.cam = scene.camera
         self.base = self._base()
-        self.paths = [{f: (c, r) for f, c, r, _ in trajectory(scene, th)} for th in scene.throws]
+        self.paths = [self._path(th) for th in scene.throws]
+        self.lens = self._lens_maps()
         h, w = scene.height, scene.width
         sigma = scene.noise_sigma
         self.noise = [np.clip(np.abs(self.rng.normal(0, sigma, (h, w, 3))), 0, 255).astype(np.uint8) for _ in range(4)]
@@ -34,7 +35,7 @@ class Renderer:
     def _poly(self, x0: float, x1: float, h0: float, h1: float) -> NDArray[np.int32]:
         xs = np.array([x0, x1, x1, x0])
         hs = np.array([h0, h0, h1, h1])
-        col, row = self.cam.project(xs, hs)
+        col, row = self.cam.pinhole(xs, hs)
         return np.stack([col + JITTER, row + JITTER], axis=1).round().astype(np.int32)
 
     def _window(self, floor: int, column: int) -> NDArray[np.int32]:
@@ -52,7 +53,7 @@ class Renderer:
         img[:, :, 0] = np.broadcast_to(sky, (h, w)).astype(np.uint8)
         img[:, :, 1] = np.broadcast_to(sky * 0.92, (h, w)).astype(np.uint8)
         img[:, :, 2] = np.broadcast_to(sky * 0.8, (h, w)).astype(np.uint8)
-        ground = int(self.cam.row_of_height(0.0)) + JITTER
+        ground = int(self.cam.row_of_height(0.0, lens=False)) + JITTER
         img[ground:] = (90, 95, 100)
         half = s.building_width / 2
         cv2.fillConvexPoly(img, self._poly(-half, half, 0, s.floors * FLOOR_M), (160, 170, 182))
@@ -61,6 +62,26 @@ class Renderer:
                 shade = int(self.rng.integers(45, 95))
                 cv2.fillConvexPoly(img, self._window(floor, column), (shade, shade + 5, shade + 8))
         return img
+
+    def _path(self, th: Throw) -> dict[int, tuple[float, float]]:
+        """Pinhole image position of the object per frame: it is drawn there, and the lens warp moves it to where
+        the ground truth (``trajectory``, through the lens) says it is.
+        """
+        out = {}
+        for f, x, h, z in flight(self.scene, th):
+            c, r = self.cam.pinhole(x, h, z)
+            out[f] = (float(c), float(r))
+        return out
+
+    def _lens_maps(self) -> tuple[NDArray[np.int16], NDArray[np.uint16]] | None:
+        """Fixed-point remap tables of the lens (computed once per scene), None for a rectilinear lens."""
+        if not self.cam.distorted:
+            return None
+        h, w = self.scene.height, self.scene.width
+        rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
+        src_c, src_r = self.cam.undistort_px(cols, rows)
+        m1, m2 = cv2.convertMaps(src_c.astype(np.float32), src_r.astype(np.float32), cv2.CV_16SC2)
+        return np.asarray(m1, dtype=np.int16), np.asarray(m2, dtype=np.uint16)
 
     def frames(self) -> Iterator[tuple[int, Image]]:
         """Every frame of the scene, in order."""
@@ -101,6 +122,9 @@ class Renderer:
         for path, th in zip(self.paths, s.throws, strict=True):
             if i in path:
                 self._draw_object(img, path[i], th, t)
+        if self.lens is not None:  # the optics bend the whole picture, before the sensor's gain and noise
+            img = np.asarray(cv2.remap(img, self.lens[0], self.lens[1], cv2.INTER_LINEAR,
+                                       borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8)
         gain = (1 + 0.04 * math.sin(2 * math.pi * t / 20)) * math.prod(
             g for tj, g in d.get("exposure", []) if t >= tj)
         out: Image = distractors.shade(np.asarray(cv2.convertScaleAbs(img, alpha=gain), dtype=np.uint8), d, t)

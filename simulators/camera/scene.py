@@ -60,6 +60,9 @@ class Scene:
     dup_every: int = 0  # every n-th delivered frame repeats the one before (footage upsampled), 0 = none
     drop_rate: float = 0.0  # share of frames lost on the way
     night: bool = False  # infrared: grey, low contrast, more noise
+    # lens: radial distortion (OpenCV's k1, k2, normalised pinhole coordinates); 0, 0 = a rectilinear lens
+    k1: float = 0.0
+    k2: float = 0.0
 
     @property
     def camera(self) -> FacadeCamera:
@@ -68,7 +71,17 @@ class Scene:
                                    yaw=self.yaw, roll=self.roll, cam_height=self.cam_height - self.view_bottom_m)
         if self.view_bottom_m:
             cam = replace(cam, cam_height=self.cam_height)
-        return cam
+        return cam.with_lens(self.k1, self.k2) if self.k1 or self.k2 else cam
+
+    def lens_json(self) -> dict[str, float] | None:
+        """The lens as an OpenCV calibration would give it (camera matrix focal and centre, k1, k2), or None for a
+        rectilinear lens; part of the ground truth, not of CAMERA.json.
+        """
+        cam = self.camera
+        if not cam.distorted:
+            return None
+        return {"fx": round(cam.lens_focal, 3), "cx": self.width / 2, "cy": self.height / 2,
+                "k1": round(self.k1, 6), "k2": round(self.k2, 6), "pinhole_fx": round(cam.focal, 3)}
 
     @property
     def n_frames(self) -> int:
@@ -117,13 +130,23 @@ class Scene:
 
 
 def trajectory(scene: Scene, throw: Throw) -> list[tuple[int, float, float, float]]:
-    """(frame, col, row, height) for every delivered frame the object is in the air and inside the picture; a
-    repeated frame shows the object where its predecessor did.
+    """(frame, col, row, height) for every delivered frame the object is in the air and inside the picture (through
+    the lens: where it appears in the frame); a repeated frame shows the object where its predecessor did.
     """
+    cam = scene.camera
+    out: list[tuple[int, float, float, float]] = []
+    for frame, x, h, z in flight(scene, throw):
+        col, row = cam.project(x, h, z)
+        if 0 <= row < scene.height and 0 <= col < scene.width:
+            out.append((frame, float(col), float(row), h))
+    return out
+
+
+def flight(scene: Scene, throw: Throw) -> list[tuple[int, float, float, float]]:
+    """(frame, x, height, depth) of the object for every delivered frame from its release until it lands."""
     k = G / throw.terminal_v**2
     pos = np.array([scene.window_x(throw.column), scene.window_height(throw.floor), scene.distance - 0.4])
     vel = np.array(throw.velocity, dtype=np.float64) * np.array([1.0, 1.0, -1.0])
-    cam = scene.camera
     step = 1.0 / (scene.fps * 8)
     gravity = np.array([0.0, -G, 0.0])
     t = throw.t
@@ -141,9 +164,7 @@ def trajectory(scene: Scene, throw: Throw) -> list[tuple[int, float, float, floa
             t += dt
         if pos[1] <= 0:
             break
-        col, row = cam.project(pos[0], pos[1], pos[2])
-        if 0 <= row < scene.height and 0 <= col < scene.width:
-            out.append((frame, float(col), float(row), float(pos[1])))
+        out.append((frame, float(pos[0]), float(pos[1]), float(pos[2])))
         frame += 1
     return out
 
@@ -229,7 +250,7 @@ def _distractors(rng: np.random.Generator, scene: Scene, kinds: tuple[str, ...])
     new = tuple(k for k in kinds if k not in DISTRACTOR_KINDS)
     if new:
         cam = scene.camera
-        top = max(0.0, cam.row_of_height(scene.floors * FLOOR_M))
-        bottom = min(float(h - 1), cam.row_of_height(max(0.0, scene.view_bottom_m)))
+        top = max(0.0, cam.row_of_height(scene.floors * FLOOR_M, lens=False))  # drawn before the lens bends them
+        bottom = min(float(h - 1), cam.row_of_height(max(0.0, scene.view_bottom_m), lens=False))
         out.update(draw_params(rng, w, h, dur, new, (top, bottom)))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from alerts.db_driver import Processor
@@ -15,6 +16,12 @@ from store.db import connect
 from tests.helpers import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The webhook receivers registered here are on this machine: allow-listed explicitly, like on-site ones."""
+    return settings.model_copy(update={"webhook_allow_networks": "127.0.0.0/8"})
 VIEWER = {"Authorization": "Bearer viewer-token-0123456789"}
 OPERATOR = {"Authorization": "Bearer operator-token-0123456789"}
 
@@ -48,11 +55,13 @@ def test_alert_lifecycle_through_the_api(client: TestClient, settings: Settings)
 
 
 def test_residents_import_status_and_away(client: TestClient, settings: Settings) -> None:
-    bad = client.post("/api/v1/residents/import", content="resident_id,unit,elderly,lives_alone\nr1,A-1201,maybe,1\n",
+    bad = client.post("/api/v1/residents/import",
+                      content="resident_id,unit,elderly,lives_alone,consent\nr1,A-1201,maybe,1,yes\n",
                       headers={**ADMIN, "content-type": "text/csv"})
     assert bad.status_code == 422
     assert "line 2" in bad.text
-    csv_text = "resident_id,unit,elderly,lives_alone,not_out_hours\nr1,A-1201,true,true,24\nr2,B-0301,false,false,\n"
+    csv_text = ("resident_id,unit,elderly,lives_alone,consent,not_out_hours\n"
+                "r1,A-1201,true,true,yes,24\nr2,B-0301,false,false,yes,\n")
     assert client.post("/api/v1/residents/import", content=csv_text,
                        headers={**OPERATOR, "content-type": "text/csv"}).status_code == 403
     done = client.post("/api/v1/residents/import", content=csv_text, headers={**ADMIN, "content-type": "text/csv"})

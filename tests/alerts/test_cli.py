@@ -15,7 +15,7 @@ from store.db import connect
 
 def test_residents_import_loads_valid_csv_and_refuses_a_broken_one(db_url: str, tmp_path: Path) -> None:
     good = tmp_path / "residents.csv"
-    good.write_text("resident_id,unit,elderly,lives_alone,not_out_hours\nr1,A-1201,yes,yes,36\nr2,B-0302,no,no,\n")
+    good.write_text("resident_id,unit,elderly,lives_alone,consent,not_out_hours\nr1,A-1201,yes,yes,yes,36\nr2,B-0302,no,no,yes,\n")
     env = {"EW_DATABASE_URL": db_url, "EW_SITE": "estate7"}
     result = CliRunner().invoke(app, ["residents", "import", str(good)], env=env)
     assert result.exit_code == 0, result.output
@@ -47,7 +47,7 @@ def test_replay_json_prints_no_activity_with_its_explanation(tmp_path: Path) -> 
     events.write_text('{"ts": "2026-03-02T08:00:00", "kind": "access", "resident": "r1", "direction": "in"}\n'
                       '{"ts": "2026-03-02T09:42:00", "kind": "motion", "unit": "A-1201", "sensor": "kitchen"}\n')
     residents = tmp_path / "r.csv"
-    residents.write_text("resident_id,unit,elderly,lives_alone\nr1,A-1201,true,true\nr2,B-0101,true,false\n")
+    residents.write_text("resident_id,unit,elderly,lives_alone,consent\nr1,A-1201,true,true,yes\nr2,B-0101,true,false,yes\n")
     result = CliRunner().invoke(app, ["replay", str(events), "--residents", str(residents), "--json",
                                       "--until", "2026-03-02T19:00:00", "--tz", "Asia/Shanghai"])
     assert result.exit_code == 0, result.output

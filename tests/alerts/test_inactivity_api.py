@@ -29,7 +29,7 @@ def _learn(settings: Settings, processor: Processor, days: int) -> None:
 
 
 def test_routine_and_settings_by_role_and_what_the_rules_then_use(client: TestClient, settings: Settings) -> None:
-    body = {"unit": "A-1201", "elderly": True, "lives_alone": True}
+    body = {"unit": "A-1201", "elderly": True, "lives_alone": True, "consent": True}
     assert client.put("/api/v1/residents/r1", json=body, headers=ADMIN).status_code == 200
     processor = Processor(settings.site, tz=UTC)
     _learn(settings, processor, 16)

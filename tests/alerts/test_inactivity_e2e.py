@@ -82,7 +82,7 @@ def test_a_collapse_raises_no_activity_over_mqtt_and_a_normal_day_does_not(setti
     engine.advance(live_from)
     assert all(engine.routines[r.resident_id].model.history_days(live_from) > 20 for r in people)
     with connect(db_url) as conn, conn.transaction():
-        upsert_residents(conn, site, people)
+        upsert_residents(conn, site, people, consent=True)
         ids = [r.resident_id for r in people]
         load_states(conn, ids, lock=True)
         save_states(conn, [(r.resident_id, engine.states[r.resident_id], resident_step.due(

@@ -27,7 +27,7 @@ def test_a_restart_keeps_the_routine_and_the_tick_raises_at_the_learnt_threshold
     people = [Resident(f"r{i}", f"A-{i:04d}", elderly=True, lives_alone=True, not_out_hours=10_000)
               for i in range(30)]
     with connect(db_url) as conn, conn.transaction():
-        upsert_residents(conn, SITE, people)
+        upsert_residents(conn, SITE, people, consent=True)
     first = Processor(SITE, tz=UTC)
     with connect(db_url) as conn:
         for day in range(16):

@@ -67,8 +67,9 @@ def test_configuration_file_overrides_only_what_it_names(tmp_path: Path) -> None
     assert cfg.sla.resolve_within["complex"] == timedelta(days=2)
     assert cfg.rules.presence.door_quiet == timedelta(minutes=5)
     assert cfg.rules.reminder_every == timedelta(hours=6)
-    assert [(t.metric, t.type, t.severity, t.title) for t in cfg.sensors.thresholds] == [
-        ("co2", "co2", "minor", "co2 too high")]
+    # the older ``thresholds`` key replaces every rule of the profile but the e-bike pattern
+    assert [(t.metric, t.type, t.severity, t.title) for t in cfg.sensors.profile.rules
+            if t.type != "ebike_charging"] == [("co2", "co2", "minor", "co2 too high")]
     assert cfg.sensors.offline_factor == 5.0
     assert cfg.retry == RetryPolicy(max_attempts=3)
     assert AlertsConfig.load(None) == AlertsConfig()

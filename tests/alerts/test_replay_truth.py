@@ -17,6 +17,12 @@ from estatewatch.cli import app
 from simulators.residents import SimConfig, simulate
 
 TZ = ZoneInfo("Asia/Shanghai")
+def irregular(residents: int, days: float, seed: int, door_only_share: float = 0.3) -> SimConfig:
+    """Irregular days (outings at any hour, a quarter of days at home, streaks): many long stretches to score the
+    rule on; the simulator's defaults are the calm demo estate.
+    """
+    return SimConfig(residents=residents, days=days, seed=seed, door_only_share=door_only_share, habits=False,
+                     outing_prob=0.75, streak_prob=0.12, night_visit_prob=0.8)
 
 
 def _local(value: str) -> datetime:
@@ -25,7 +31,7 @@ def _local(value: str) -> datetime:
 
 @pytest.mark.parametrize(("seed", "door_only_share"), [(1, 0.3), (2, 0.3), (3, 1.0), (4, 0.0), (5, 0.6)])
 def test_every_long_stretch_raises_exactly_one_alert_on_time(seed: int, door_only_share: float) -> None:
-    sim = simulate(SimConfig(residents=20, days=10, seed=seed, door_only_share=door_only_share))
+    sim = simulate(irregular(20, 10, seed, door_only_share))
     lines = [json.dumps(e) for e in sim.events]
     fired, _ = replay(read_events(lines, TZ), sim.residents, until=sim.end.replace(tzinfo=TZ))
     expected = sim.truth.expected_not_out(sim.end)
@@ -57,7 +63,8 @@ def test_every_long_stretch_raises_exactly_one_alert_on_time(seed: int, door_onl
 
 
 def test_hospital_stays_raise_nothing_while_away() -> None:
-    sim = simulate(SimConfig(residents=20, days=10, seed=11, hospital_prob=1.0, streak_prob=0.0, outing_prob=1.0))
+    sim = simulate(SimConfig(residents=20, days=10, seed=11, hospital_prob=1.0, streak_prob=0.0, outing_prob=1.0,
+                              habits=False, night_visit_prob=0.8))
     lines = [json.dumps(e) for e in sim.events]
     fired, engine = replay(read_events(lines, TZ), sim.residents)
     assert sim.truth.hospital, "hospital stays were simulated"
@@ -70,7 +77,7 @@ def test_hospital_stays_raise_nothing_while_away() -> None:
 
 
 def test_replay_cli_contract(tmp_path: Path) -> None:
-    sim = simulate(SimConfig(residents=12, days=4, seed=3))
+    sim = simulate(irregular(12, 4, 3))
     paths = sim.write(tmp_path)
     result = CliRunner().invoke(app, ["replay", str(paths["events"]), "--residents", str(paths["residents"]),
                                       "--json", "--until", "2026-03-06T12:00:00"])
@@ -93,7 +100,7 @@ def test_replay_rejects_out_of_order_events(tmp_path: Path) -> None:
     events.write_text('{"ts": "2026-03-02T10:00:00", "kind": "motion", "unit": "A-1201", "sensor": "k"}\n'
                       '{"ts": "2026-03-02T09:00:00", "kind": "motion", "unit": "A-1201", "sensor": "k"}\n')
     residents = tmp_path / "r.csv"
-    residents.write_text("resident_id,unit,elderly,lives_alone\nr1,A-1201,true,true\n")
+    residents.write_text("resident_id,unit,elderly,lives_alone,consent\nr1,A-1201,true,true,yes\n")
     assert parse_residents(residents.read_text())[0].floor == 12
     result = CliRunner().invoke(app, ["replay", str(events), "--residents", str(residents), "--json"])
     assert result.exit_code == 2

@@ -40,7 +40,8 @@ def test_the_chart_draws_usual_and_threshold_lines_by_hour_and_marks_the_longest
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
     with connect(settings.require_database_url()) as conn, conn.transaction():
-        upsert_residents(conn, settings.site, [Resident("r1", "A-1201", elderly=True, lives_alone=True)])
+        upsert_residents(conn, settings.site, [Resident("r1", "A-1201", elderly=True, lives_alone=True)],
+                         consent=True)
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=16)
     events = [PresenceEvent(start + timedelta(days=d, hours=h, minutes=5 * (h % 4)), "motion", unit="A-1201",
                             sensor="pir") for d in range(16) for h in (*range(7, 13), *range(15, 22))]

@@ -25,8 +25,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 def _residents(conn: psycopg.Connection[Any], site: str, ids: list[str]) -> None:
     for rid in ids:
-        conn.execute("INSERT INTO residents (resident_id, site, unit, elderly, lives_alone) VALUES (%s, %s, %s,"
-                     " true, true)", (rid, site, f"A-{rid}"))
+        conn.execute("INSERT INTO residents (resident_id, site, unit, elderly, lives_alone, consent)"
+                     " VALUES (%s, %s, %s, true, true, true)", (rid, site, f"A-{rid}"))
 
 
 def _learnt(days: int) -> InactivityState:

@@ -31,7 +31,7 @@ def test_restart_mid_stretch_raises_on_time_and_publishes_lifecycle(settings: Se
     site, db_url = settings.site, settings.require_database_url()
     with connect(db_url) as conn, conn.transaction():
         upsert_residents(conn, site, [Resident("r1", "A-1201", elderly=True, lives_alone=True, not_out_hours=24),
-                                      Resident("r9", "C-0101", elderly=False, lives_alone=False)])
+                                      Resident("r9", "C-0101", elderly=False, lives_alone=False)], consent=True)
     received: list[dict[str, Any]] = []
     got = threading.Event()
 

@@ -35,7 +35,8 @@ def test_a_batch_survives_more_than_five_failed_attempts(settings: Settings, pg_
     dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
     assert isinstance(dbname, str)
     with connect(db_url) as conn, conn.transaction():
-        upsert_residents(conn, settings.site, [Resident("r1", "A-1201", elderly=True, lives_alone=True)])
+        upsert_residents(conn, settings.site, [Resident("r1", "A-1201", elderly=True, lives_alone=True)],
+                         consent=True)
     service = AlertsService(settings, tick_s=0.2)
     service.start()
     publisher = BoundedPublisher(settings.mqtt).start()

@@ -93,7 +93,8 @@ def _drain_until(db_url: str, done: Callable[[Conn], bool], timeout: float = 20.
 def test_receiver_down_then_up_gets_every_change_signed_and_deduplicable(db_url: str, port: int) -> None:
     with connect(db_url, autocommit=True) as conn:
         with conn.transaction():
-            endpoint = create_endpoint(conn, f"http://127.0.0.1:{port}/hook", description="control room")
+            endpoint = create_endpoint(conn, f"http://127.0.0.1:{port}/hook", guard=LOOPBACK,
+                                       description="control room")
         with conn.transaction():
             alert_id = raise_alert(conn, _draft())
         with conn.transaction():
@@ -141,7 +142,7 @@ def test_retry_after_is_honoured(db_url: str, port: int) -> None:
     receiver = Receiver(port, [(503, {"retry-after": "1"})]).start()
     try:
         with connect(db_url, autocommit=True) as conn, conn.transaction():
-            create_endpoint(conn, f"http://127.0.0.1:{port}/hook")
+            create_endpoint(conn, f"http://127.0.0.1:{port}/hook", guard=LOOPBACK)
             raise_alert(conn, _draft())
         _drain_until(db_url, lambda c: not list_deliveries(c, status="pending"))
     finally:
@@ -155,7 +156,7 @@ def test_gone_disables_the_endpoint_and_dead_letters_can_be_redelivered(db_url: 
     try:
         with connect(db_url, autocommit=True) as conn:
             with conn.transaction():
-                endpoint = create_endpoint(conn, f"http://127.0.0.1:{port}/hook")
+                endpoint = create_endpoint(conn, f"http://127.0.0.1:{port}/hook", guard=LOOPBACK)
                 raise_alert(conn, _draft(1))
                 raise_alert(conn, _draft(2))
             _drain_until(db_url, lambda c: not list_deliveries(c, status="pending"))
@@ -169,7 +170,7 @@ def test_gone_disables_the_endpoint_and_dead_letters_can_be_redelivered(db_url: 
                 raise_alert(conn, _draft(3))  # a disabled endpoint gets no new rows
             assert len(list_deliveries(conn)) == 2
             with conn.transaction():
-                update_endpoint(conn, endpoint["id"], enabled=True)
+                update_endpoint(conn, endpoint["id"], guard=LOOPBACK, enabled=True)
                 for row in dead:
                     assert outbox.redeliver(conn, row["id"], datetime.now(UTC))
             _drain_until(db_url, lambda c: not list_deliveries(c, status="pending"))

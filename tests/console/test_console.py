@@ -148,8 +148,8 @@ def test_viewer_watches_sla_flood_and_estate_but_cannot_act(live_server: LiveSer
     page.wait_for_function("() => document.querySelectorAll('#queue li').length === 13")
 
     with connect(settings.require_database_url()) as conn:
-        conn.execute("INSERT INTO residents (resident_id, site, unit, building, floor, elderly, lives_alone, contacts)"
-                     " VALUES ('r-5801', %s, '5-0801', '5', 8, true, true, %s)",
+        conn.execute("INSERT INTO residents (resident_id, site, unit, building, floor, elderly, lives_alone, contacts,"
+                     " consent) VALUES ('r-5801', %s, '5-0801', '5', 8, true, true, %s, true)",
                      (settings.site, '[{"role": "daughter", "phone": "138-0000-0001"}]'))
         conn.commit()
     page.keyboard.press("2")  # elders

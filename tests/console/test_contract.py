@@ -47,6 +47,14 @@ BULK_ACK = Binding("POST", "/api/v1/alerts/ack")
 CONSOLE_SETTINGS = Binding("GET", "/api/v1/console/settings")
 PREFERENCES = Binding("GET", "/api/v1/console/preferences")
 ROUTINE = Binding("GET", "/api/v1/residents/{resident_id}/routine")
+ESTATE = Binding("GET", "/api/v1/estate")
+RESPONDERS = Binding("GET", "/api/v1/responders")
+WORK_ORDERS = Binding("GET", "/api/v1/work-orders")
+DISPATCHED = Binding("POST", "/api/v1/work-orders")
+NEW_LINK = Binding("POST", "/api/v1/work-orders/{work_order_id}/link")
+ONSITE = Binding("GET", "/api/v1/onsite/{token}")
+NOTES = Binding("GET", "/api/v1/handover-notes")
+UNKNOWN_METRIC = Binding("GET", "/api/v1/unknown-metrics", "[]")
 
 
 def _at(binding: Binding, path: str) -> Binding:
@@ -73,16 +81,29 @@ BINDINGS: dict[str, dict[str, list[Binding]]] = {
                   "data": [_at(DETAIL, "history[].data")], "contacts": [_at(ELDER, "contacts")],
                   "contact": [_at(ELDER, "contacts[]")]},
     "panels.js": {"elders": [ELDERS], "elder": [ELDER], "routine": [ROUTINE], "contact": [_at(ELDER, "contacts[]")],
-                  "signal": [_at(ELDER, "last_signals{}")], "cams": [CAMERAS], "camera": [CAMERA],
-                  "shown": [CAMERA], "summary": [OVERVIEW], "bldg": [_at(OVERVIEW, "buildings[]")],
+                  "signal": [_at(ELDER, "last_signals{}")], "summary": [OVERVIEW],
+                  "bldg": [_at(OVERVIEW, "buildings[]")],
                   "device": [_at(OVERVIEW, "offline_devices[]")], "counts": [_at(OVERVIEW, "devices")],
                   "hourly": [COUNTS], "daily": [COUNTS], "sparks": [SPARKS], "spark": [_at(SPARKS, "[]")],
-                  "accounts": [USERS], "account": [_at(USERS, "[]")]},
+                  "accounts": [USERS], "account": [_at(USERS, "[]")], "unknown": [UNKNOWN_METRIC]},
     "charts.js": {"data": [COUNTS], "series": [_at(COUNTS, "series")], "types": [_at(COUNTS, "types")],
                   "type": [_at(COUNTS, "types[]")], "bucket": [_at(COUNTS, "series[]")],
                   "b": [_at(COUNTS, "series[]")], "points": [_at(SPARKS, "[].points")],
                   "p": [_at(SPARKS, "[].points[]")]},
     "util.js": {},
+    "map.js": {"estate": [ESTATE], "tower": [_at(ESTATE, "towers[]")], "pin": [_at(ESTATE, "pins[]")],
+               "a": [_at(ESTATE, "pins[]")], "b": [_at(ESTATE, "pins[]")], "pins": [_at(ESTATE, "pins")],
+               "gate": [_at(ESTATE, "gates[]")], "cam": [_at(ESTATE, "cameras[]")]},
+    "wall.js": {"cams": [CAMERAS], "camera": [CAMERA], "shown": [CAMERA]},
+    "dispatch.js": {"directory": [RESPONDERS], "responders": [RESPONDERS], "people": [RESPONDERS],
+                    "p": [_at(RESPONDERS, "[]")], "found": [WORK_ORDERS], "open": [WORK_ORDERS],
+                    "orders": [WORK_ORDERS], "order": [_at(WORK_ORDERS, "[]")],
+                    "stage": [_at(WORK_ORDERS, "[].stages[]")], "made": [DISPATCHED], "fresh": [NEW_LINK],
+                    "link": [NEW_LINK, _at(DISPATCHED, "link")], "alert": [ALERT, DETAIL]},
+    "handover.js": {"notes": [NOTES], "note": [_at(NOTES, "[]")]},
+    "onsite.js": {"order": [ONSITE], "brief": [_at(ONSITE, "brief")], "place": [_at(ONSITE, "brief")],
+                  "stage": [_at(ONSITE, "stages[]")], "s": [_at(ONSITE, "stages[]")]},
+    "stages.js": {"stage": [_at(WORK_ORDERS, "[].stages[]"), _at(ONSITE, "stages[]")]},
 }
 
 # Open JSON objects whose keys depend on the data, each with the reason reading any key of them is right.
@@ -91,6 +112,8 @@ FREE_FORM = {
     "AlertDetail.subject": "the same subject, in the detail view",
     "AlertDetail.details": "each alert type has its own details (docs/alerts.md)",
     "HistoryEntry.data": "each kind of change records its own data",
+    "WorkOrder.brief": "the alert as sent: its subject's place and evidence links vary by type",
+    "OnSiteView.brief": "the same brief, on the responder's page",
 }
 
 

@@ -51,9 +51,9 @@ def _seed(settings: Settings) -> dict[str, str]:
         for minute in range(30):
             conn.execute("INSERT INTO telemetry (ts, device_id, metric, value) VALUES (%s, 'temp-9', 'celsius', %s)",
                          (now - timedelta(minutes=minute), 20.0 + minute / 10))
-        conn.execute("INSERT INTO residents (resident_id, site, unit, building, floor, elderly, lives_alone, contacts)"
-                     " VALUES ('smoke-1', %s, '1-0301', '1', 3, true, true, %s),"
-                     " ('r-young', %s, '2-0101', '2', 1, false, false, '[]')",
+        conn.execute("INSERT INTO residents (resident_id, site, unit, building, floor, elderly, lives_alone, contacts,"
+                     " consent) VALUES ('smoke-1', %s, '1-0301', '1', 3, true, true, %s, true),"
+                     " ('r-young', %s, '2-0101', '2', 1, false, false, '[]', true)",
                      (settings.site, Jsonb([{"role": "son", "phone": "139"}]), settings.site))
         conn.commit()
     return ids

@@ -48,7 +48,8 @@ def test_a_30_s_outage_loses_nothing_and_raises_what_fell_due(settings: Settings
     assert isinstance(dbname, str)
     with connect(db_url) as conn, conn.transaction():
         upsert_residents(conn, site, [Resident("r1", "A-1201", elderly=True, lives_alone=True, not_out_hours=24),
-                                      Resident("r2", "B-0302", elderly=True, lives_alone=True, not_out_hours=24)])
+                                      Resident("r2", "B-0302", elderly=True, lives_alone=True, not_out_hours=24)],
+                         consent=True)
     config = AlertsConfig(rules=RuleConfig(no_sign_enabled=False))
     service = AlertsService(settings, tick_s=0.2, config=config)
     service.start()

@@ -1,6 +1,8 @@
 """Privacy by role on the Elders panel, through the real API: a viewer sees presence only, never the relatives'
 phone numbers, a hospital stay or the hours someone has been at home; an operator sees what they need to phone;
-an admin sees contacts as entered."""
+an admin sees contacts as entered. The same holds for alerts about a resident, in the list, the detail and the
+resident's page: a viewer gets the type, the subject and the state, never the hours at home, the explanation
+naming the reasons, the signals or staff comments."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
+from alerts.drafts import AlertDraft
+from alerts.intake import raise_alert
 from api.app import create_app
+from api.models.stream import AlertChange
 from api.security import token_hash
 from common.settings import Settings
 from store.accounts import add_token
@@ -83,3 +88,45 @@ def test_an_admin_sees_contacts_as_entered(client: TestClient) -> None:
     _, elders = _elders(client, ADMIN_TOKEN)
     assert elders["R-1"]["contacts"] == [{"role": "daughter", "name": "Mei", "phone": PHONE, "notes": NOTE}]
     assert elders["R-1"]["redacted"] is False
+
+
+def _elderly_alert(settings: Settings) -> str:
+    draft = AlertDraft(type="elderly_not_out", severity="major", dedup_key="elderly_not_out:R-1:x",
+                       title="Resident R-1 (3-1201) has not gone out for 24 h", site=settings.site,
+                       occurred_at=datetime.now(UTC),
+                       subject={"resident": "R-1", "unit": "3-1201", "building": "3", "floor": 12},
+                       details={"hours_at_home": 31.5, "reminder": 0, "explanation": "back from hospital at 09:12",
+                                "signals": {"access": {"at": "2026-03-02T09:12:00+00:00", "detail": "gate in"}}})
+    with connect(settings.require_database_url()) as conn:
+        alert_id = raise_alert(conn, draft)
+        conn.commit()
+    return alert_id
+
+
+def test_a_viewer_sees_an_elderly_alert_without_what_lies_behind_it(client: TestClient, settings: Settings) -> None:
+    alert_id = _elderly_alert(settings)
+    operator = {"Authorization": f"Bearer {TOKENS['operator']}"}
+    viewer = {"Authorization": f"Bearer {TOKENS['viewer']}"}
+    assert client.post(f"/api/v1/alerts/{alert_id}/comments", headers=operator,
+                       json={"body": f"called the daughter on {PHONE}: she says hospital again"}).status_code == 201
+    for path in (f"/api/v1/alerts/{alert_id}", "/api/v1/alerts", "/api/v1/residents/R-1",
+                 "/api/v1/alerts?resident=R-1&sort=triage"):
+        seen = client.get(path, headers=viewer)
+        assert seen.status_code == 200, path
+        for secret in ("31.5", "hospital", PHONE, "09:12", "gate in"):
+            assert secret not in seen.text, (path, secret)
+    one = client.get(f"/api/v1/alerts/{alert_id}", headers=viewer).json()
+    assert (one["type"], one["status"], one["subject"]["resident"]) == ("elderly_not_out", "open", "R-1")
+    assert one["details"] == {"reminder": 0}
+    assert one["comments"] == []
+    assert [h["kind"] for h in one["history"]] == ["created", "commented"]
+    assert all(h["data"] == {} for h in one["history"])
+    full = client.get(f"/api/v1/alerts/{alert_id}", headers=operator).json()  # operators make the call
+    assert full["details"]["hours_at_home"] == 31.5
+    assert "hospital" in full["details"]["explanation"]
+    assert PHONE in full["comments"][0]["body"]
+
+
+def test_the_live_stream_carries_no_resident_data() -> None:
+    # the stream sends which alert changed and how; the client then fetches the alert through the redacting routes
+    assert set(AlertChange.model_fields) == {"id", "change", "status", "type", "severity", "site"}

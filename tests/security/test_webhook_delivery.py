@@ -47,8 +47,8 @@ def test_a_bad_retry_after_is_ignored_and_an_http_date_is_honoured(settings: Set
     receiver.answers["/date"] = lambda _n: (503, {"retry-after": format_datetime(later, usegmt=True)}, 0.0)
     with connect(db_url, autocommit=True) as conn:
         with conn.transaction():
-            sup = create_endpoint(conn, receiver.url("/sup"), box=box)["id"]
-            dated = create_endpoint(conn, receiver.url("/date"), box=box)["id"]
+            sup = create_endpoint(conn, receiver.url("/sup"), guard=ONSITE, box=box)["id"]
+            dated = create_endpoint(conn, receiver.url("/date"), guard=ONSITE, box=box)["id"]
         with conn.transaction():
             raise_alert(conn, smoke())
         dispatcher = OutboxDispatcher(db_url, None, policy=FAST, guard=ONSITE, box=box)
@@ -99,7 +99,7 @@ def test_one_attempt_has_one_total_deadline(settings: Settings) -> None:
     try:
         with connect(db_url, autocommit=True) as conn:
             with conn.transaction():
-                endpoint = create_endpoint(conn, f"http://127.0.0.1:{port}/slow", box=box)["id"]
+                endpoint = create_endpoint(conn, f"http://127.0.0.1:{port}/slow", guard=ONSITE, box=box)["id"]
             with conn.transaction():
                 raise_alert(conn, smoke())
             dispatcher = OutboxDispatcher(db_url, None, policy=FAST, guard=ONSITE, box=box, http_timeout_s=1.5)
@@ -136,8 +136,8 @@ def test_a_sleeping_receiver_delays_neither_another_receiver_nor_mqtt(settings: 
     try:
         with connect(db_url, autocommit=True) as conn:
             with conn.transaction():
-                create_endpoint(conn, receiver.url("/asleep"), box=box)
-                create_endpoint(conn, receiver.url("/awake"), box=box)
+                create_endpoint(conn, receiver.url("/asleep"), guard=ONSITE, box=box)
+                create_endpoint(conn, receiver.url("/awake"), guard=ONSITE, box=box)
             with conn.transaction():  # the sleeping receiver's rows come first in the outbox
                 for n in range(3):
                     raise_alert(conn, smoke(n, site=settings.site))

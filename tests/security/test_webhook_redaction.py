@@ -53,7 +53,7 @@ def test_webhooks_and_mqtt_alerts_carry_no_personal_data(settings: Settings) -> 
     try:
         with connect(db_url, autocommit=True) as conn:
             with conn.transaction():
-                create_endpoint(conn, receiver.url("/hook"), box=box)
+                create_endpoint(conn, receiver.url("/hook"), guard=AddressGuard(["127.0.0.0/8"]), box=box)
             with conn.transaction():
                 raise_alert(conn, _draft(settings.site))
             dispatcher = OutboxDispatcher(db_url, publisher, guard=AddressGuard(["127.0.0.0/8"]), box=box,

@@ -11,6 +11,8 @@ from simulators.camera.geometry import FacadeCamera
 from tests.vision.helpers import G, track_from
 from vision.camera_config import CameraConfig
 from vision.classifier import ClassifierParams, classify
+from vision.geometry import camera_for
+from vision.physics import fit_fall, image_models
 from vision.track_shape import core_fill, follow, roughness
 from vision.tracker import Track
 
@@ -209,3 +211,29 @@ def test_core_fill_ignores_a_hover_before_and_a_rest_after() -> None:
     assert len(frames) / (frames[-1] - frames[0] + 1) > 0.55  # padded by the still parts
     assert core_fill(frames, y) == pytest.approx(3 / 15)  # frames 7 to 21: three detections
     assert core_fill(np.arange(10), np.linspace(0, 90, 10)) == 1.0
+
+
+def test_a_snowflake_sinking_steadily_while_wandering_sideways_is_drift_not_a_fall() -> None:
+    """Snow (a leaf, an insect) sinks at its terminal speed and wanders sideways less than one sway period:
+    flight at one velocity misses the wander, a fall would have to be already at a steady speed a moment after
+    its release; a steady sink with a free sideways wander explains it best.
+    """
+    start = CAM.row_of_height(40.0)
+    rng = np.random.default_rng(4)
+    pts = [(k / FPS, 500.0 + 9.0 * math.sin(2 * math.pi * 0.35 * k / FPS) + rng.normal(0, 0.5),
+            start + 3.0 * k + rng.normal(0, 0.5)) for k in range(40)]
+    t, col, row = (np.array(v) for v in zip(*pts, strict=True))
+    sigma = np.full(len(t), 1.0)
+    cam = camera_for(CFG, 1280, 720)
+    assert cam is not None
+    best = min(image_models(t, col, row, sigma), key=lambda e: e.bic)
+    assert best.name == "drift"
+    assert best.bic + 6.0 < fit_fall(cam, t, col, row, sigma).explanation.bic
+    assert not classify(track_from(pts), CFG, 1, 720).falling
+
+
+def test_a_fall_drifting_sideways_under_perspective_is_still_a_fall_beside_the_drift_model() -> None:
+    """The drift model must not take falls: a drop accelerates, which a steady sink cannot follow."""
+    pts = [(t, x + 2.0 * t * t, y) for t, x, y in fall(16, 3.0)]
+    verdict = classify(track_from(pts), CFG, 1, 720)
+    assert verdict.falling, verdict.reason

@@ -31,3 +31,6 @@ def test_world_scenes_report_recall_by_condition_and_false_alarms_by_kind() -> N
     assert cell["false_alarms"] == report["false_alarms_distractor_only"]
     assert markdown(report).count("\n|---|") == len(table) + 1  # one header rule per table
     assert kind in markdown(report)
+    tally = report["rejected_by_reason"]  # where tracks were lost: the tracks each scene's detector rejected
+    assert tally == {k: v for k, v in tally.items() if v > 0}
+    assert sum(tally.values()) == sum(sum(r["rejected"].values()) for r in report["per_scene"]) > 0

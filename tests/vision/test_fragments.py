@@ -128,3 +128,48 @@ def test_dense_descent_is_preferred_to_a_longer_sparse_run_on() -> None:
     y = np.array([100.0 + 2 * k for k in range(20)] + [10.0, 100.0, 200.0, 300.0, 400.0])
     assert falling_span(y, 3.0) == (20, 25)  # by drop alone: the scattered run-on
     assert falling_span(y, 3.0, frames, 0.7) == (0, 20)
+
+
+def test_three_pieces_with_hidden_stretches_are_one_fall_seen_in_every_frame_it_could_be() -> None:
+    """Crossing two slabs of its own grey the object vanishes twice for 8 frames: 29 detections over 45 frames
+    would be too sparse, but the hidden frames are explained by the join, and the whole passes.
+    """
+    first, second, third = piece(range(12)), piece(range(20, 27)), piece(range(35, 45))
+    joiner = FragmentJoiner()
+    joiner.keep(first)
+    (_, two), = joiner.joins(second)
+    assert two.hidden == [(12, 8)]
+    assert two.seen_frames().tolist() == list(range(19))
+    joiner.keep(second)
+    joiner.keep(two)
+    wholes = [whole for _, whole in joiner.joins(third)]
+    three = max(wholes, key=len)
+    assert three.frames == first.frames + second.frames + third.frames
+    assert three.seen_frames().tolist() == list(range(29))
+    verdict = classify(three, CFG, 1, 360)
+    assert verdict.falling, verdict.reason
+    assert verdict.floor == 18
+
+
+def test_two_tracks_sharing_the_object_for_a_few_frames_join_where_the_later_one_begins() -> None:
+    """A blob that split in two for a moment: the earlier track is cut where the later one takes over."""
+    first, second = piece(range(14)), piece(range(12, 24))
+    joiner = FragmentJoiner()
+    joiner.keep(first)
+    (_, whole), = joiner.joins(second)
+    assert whole.frames == list(range(24))
+    assert whole.hidden == []
+    assert classify(whole, CFG, 1, 360).falling
+
+
+def test_two_joins_of_the_same_pieces_that_both_pass_are_one_fall() -> None:
+    """A piece joined to two alternative continuations: both wholes start at the piece's first point."""
+    det = Detector(CFG)
+    det.full_height = 1080
+    path = [(k, 600.0, 100.0 + 0.2 * k * k) for k in range(10, 40)]
+    first = LitteringEvent("frag", 10, 39, 0.5, 1.95, (600.0, 100.0), 20, 0.9, path)
+    det._recent = [first]
+    other = LitteringEvent("frag", 10, 41, 0.5, 2.05, (600.0, 100.0), 20, 0.9, [*path[:-4], (41, 600.0, 436.0)])
+    assert det._duplicate(other)
+    later = LitteringEvent("frag", 12, 41, 0.6, 2.05, (300.0, 100.0), 20, 0.9, [(f, x - 300.0, y) for f, x, y in path])
+    assert not det._duplicate(later)  # another column: another fall

@@ -1,16 +1,21 @@
-"""The world simulator, the frame clock and the physics on their own: ranges are honoured, repeated frames are
-recognised, a thrown object is explained as a fall and swaying foliage is not.
+"""The world simulator, the frame clock and the physics on their own: ranges are honoured, the ground truth stays
+where the object is drawn (through a bending lens, in H.264 files), repeated frames are recognised, a thrown object
+is explained as a fall and swaying foliage is not.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
+from simulators.camera.publish import CODEC_SUFFIX, write_scene_file
 from simulators.camera.render import Renderer
-from simulators.camera.scene import Throw, ground_truth, trajectory
+from simulators.camera.scene import Scene, Throw, ground_truth, trajectory
 from simulators.camera.world import WORLD, world_scene
 from tests.vision.helpers import one_throw_scene, track_from
 from vision.camera_config import CameraConfig
@@ -19,7 +24,10 @@ from vision.decode import decode_gray
 from vision.detector import Detector
 from vision.frame_clock import FrameClock
 from vision.geometry import camera_for
+from vision.offline import video_frames
 from vision.physics import fit_fall, image_models
+
+SIZES = (*WORLD.resolutions, *WORLD.large_resolutions)
 
 
 def test_world_scenes_stay_inside_the_documented_ranges() -> None:
@@ -28,8 +36,12 @@ def test_world_scenes_stay_inside_the_documented_ranges() -> None:
         assert WORLD.distance_m[0] <= sc.distance <= WORLD.distance_m[1]
         assert abs(math.degrees(sc.yaw)) <= WORLD.yaw_deg[1]
         assert sc.fps in WORLD.fps
-        assert sc.codec in WORLD.codecs
-        assert (sc.width, sc.height) in WORLD.resolutions
+        assert sc.codec in {*WORLD.codecs, "h264"}
+        assert (sc.width, sc.height) in SIZES
+        assert WORLD.tilt_deg[0] <= math.degrees(sc.camera.tilt) <= WORLD.tilt_deg[1]
+        corner = sc.camera.corner_radius ** 2
+        lo, hi = WORLD.corner_distortion
+        assert lo - 1e-9 <= sc.k1 * corner + sc.k2 * corner**2 <= hi + 1e-9
         for th in sc.throws:
             assert WORLD.size_px[0] <= th.size_px <= WORLD.size_px[1]
             assert abs(th.velocity[0]) <= 3.0
@@ -38,6 +50,88 @@ def test_world_scenes_stay_inside_the_documented_ranges() -> None:
         assert cfg.calibrated
         assert (cfg.facade_rect is not None) == bool(sc.yaw or sc.roll)
     assert world_scene(7, 8.0).camera_json() == world_scene(7, 8.0).camera_json()  # a seed names a scene
+
+
+def test_the_side_draws_reach_every_new_condition_within_a_few_dozen_seeds() -> None:
+    scenes = [world_scene(seed, 4.0) for seed in range(60)]
+    assert {(s.width, s.height) for s in scenes} >= set(WORLD.large_resolutions)
+    assert any(s.k1 < 0 for s in scenes)
+    assert any(s.k1 > 0 for s in scenes)
+    assert any(not (s.k1 or s.k2) for s in scenes)
+    h264 = [world_scene(seed, 4.0, ranges=replace(WORLD, h264_share=1.0)).codec for seed in range(20)]
+    assert "h264" in h264
+    assert set(h264) <= set(WORLD.codecs) | {"h264"}
+
+
+def _lensed_scene() -> Scene:
+    """A square 1280x720 camera behind a strong barrel lens, one dark throw near the left edge."""
+    sc = world_scene(9, 3.0, ranges=replace(WORLD, large_share=0.0))
+    sc.width, sc.height, sc.yaw, sc.roll, sc.distractors, sc.night, sc.dup_every = 1280, 720, 0.0, 0.0, {}, False, 0
+    corner = replace(sc, k1=0.0, k2=0.0).camera.corner_radius ** 2
+    sc.k1, sc.k2 = -0.12 / corner, 0.0
+    lowest = int(sc.view_bottom_m // 3.0) + 4
+    sc.throws = [Throw(floor=max(lowest, sc.floors - 2), column=0, t=0.5, size_px=12, color=(0, 0, 0),
+                       velocity=(0.0, 0.0, 0.0), terminal_v=40.0)]
+    return sc
+
+
+def test_the_truth_through_the_distorted_lens_lands_on_the_drawn_object() -> None:
+    sc = _lensed_scene()
+    cam = sc.camera
+    # an independent lens model: OpenCV's, on camera coordinates from the same pose
+    fwd, right, up = cam._axes()
+    pts = np.array([[x, h, sc.distance - z] for x in (-15.0, 0.0, 9.0) for h in (2.0, 18.0, 30.0) for z in (0, 3)])
+    rel = pts - np.array([cam.lateral, cam.cam_height, 0.0])
+    in_cam = np.stack([rel @ right, -(rel @ up), rel @ fwd], axis=1)
+    k = np.array([[cam.lens_focal, 0, sc.width / 2], [0, cam.lens_focal, sc.height / 2], [0, 0, 1.0]])
+    ref, _ = cv2.projectPoints(in_cam.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), k,
+                               np.array([sc.k1, sc.k2, 0.0, 0.0, 0.0]))
+    col, row = cam.project(pts[:, 0], pts[:, 1], pts[:, 2])
+    assert np.abs(ref[:, 0, 0] - col).max() < 1e-6
+    assert np.abs(ref[:, 0, 1] - row).max() < 1e-6
+    truth = ground_truth(sc)[0]
+    renderer = Renderer(sc)
+    bent = 0
+    for f, c, r in truth["frames"][::4]:
+        gray = cv2.cvtColor(renderer.frame(f), cv2.COLOR_BGR2GRAY)
+        assert gray[round(r), round(c)] < 60  # the object is where the truth says
+        pc, pr = renderer.paths[0][f]  # and not where a pinhole would have put it, when the lens moved it far
+        if math.hypot(pc - c, pr - r) > 12:
+            bent += 1
+            assert gray[round(pr), round(pc)] > 60
+    assert bent >= 3
+    assert sc.lens_json() is not None
+
+
+def test_every_pixel_of_a_distorted_frame_sees_inside_the_pinhole_picture() -> None:
+    for shift in (-0.15, 0.04):
+        sc = _lensed_scene()
+        corner = replace(sc, k1=0.0).camera.corner_radius ** 2
+        sc.k1 = shift / corner
+        cam = sc.camera
+        rows, cols = np.mgrid[0:sc.height:7, 0:sc.width:7].astype(np.float64)
+        src_c, src_r = cam.undistort_px(cols, rows)
+        assert src_c.min() >= 0
+        assert src_c.max() <= sc.width - 1
+        assert src_r.min() >= 0
+        assert src_r.max() <= sc.height - 1
+        back_c, back_r = cam.distort_px(src_c, src_r)
+        assert np.abs(back_c - cols).max() < 1e-3
+        assert np.abs(back_r - rows).max() < 1e-3
+
+
+def test_an_h264_file_keeps_the_object_at_its_truth(tmp_path: Path) -> None:
+    sc = one_throw_scene(640, 360, floor=12, seconds=2.0)
+    sc.codec, sc.quality = "h264", 60
+    path = write_scene_file(sc, tmp_path)
+    assert path.suffix == CODEC_SUFFIX["h264"]
+    with path.open("rb") as fh:
+        assert b"avc1" in fh.read(4096)  # an H.264 track, not MPEG-4 part 2
+    frames = [g for g, _ in video_frames(path)]
+    assert len(frames) == sc.n_frames
+    truth = ground_truth(sc)[0]
+    for f, c, r in truth["frames"][::3]:
+        assert frames[f][round(r), round(c)] < 80
 
 
 def test_the_fitted_camera_of_a_turned_world_scene_projects_like_the_simulators() -> None:

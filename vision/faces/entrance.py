@@ -2,7 +2,9 @@
 
 Pure: frames in, passages out, no broker or database. A passage becomes an access event
 (``method: "face"``, a pseudonymous ``person`` or ``"unknown"``, a confidence). Each track's face crops are dropped
-as soon as they are embedded; the frames themselves are never kept.
+as soon as they are embedded; the frames themselves are never kept. No crop is ever kept as alert evidence either:
+the alert these cameras feed (``elderly_not_out``) is about a passage that did not happen, so there is no face to
+show, and the crop of an ``unknown`` passage would be the face of someone who never consented.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, Field, model_validator
@@ -84,7 +85,6 @@ class Passage:
     frames: int
     distance: float
     margin: float
-    evidence_jpeg: bytes | None = None
 
     def access_payload(self, ts_iso: str) -> dict[str, Any]:
         """The body published on ``estate/{site}/access/{gate}/event``."""
@@ -128,15 +128,13 @@ class EntrancePipeline:
     """Frames of one entrance camera in time order -> passages as their tracks end."""
 
     def __init__(self, camera: EntranceCamera, detector: Detects, embedder: Embeds, gallery: Gallery, *,
-                 track: TrackParams | None = None, vote_params: VoteParams | None = None,
-                 keep_evidence_crops: bool = False) -> None:
+                 track: TrackParams | None = None, vote_params: VoteParams | None = None) -> None:
         self.camera = camera
         self.detector = detector
         self.embedder = embedder
         self.gallery = gallery
         self.tracker = FaceTracker(track)
         self.vote_params = vote_params or VoteParams()
-        self.keep_evidence_crops = keep_evidence_crops
         self.stats = EntranceStats()
         self._frame_no = 0
 
@@ -183,13 +181,9 @@ class EntrancePipeline:
             return None
         embeddings = self.embed_track(track)
         verdict: Verdict = vote(self.gallery.similarities(embeddings), self.gallery.people, self.vote_params)
-        evidence = None
-        if self.keep_evidence_crops and track.best:
-            ok, buf = cv2.imencode(".jpg", track.best[0].crop, [cv2.IMWRITE_JPEG_QUALITY, 85])
-            evidence = buf.tobytes() if ok else None
         return Passage(
             camera=self.camera.id, gate=self.camera.gate, ts=track.last_ts, direction=direction,
             person=verdict.person, confidence=verdict.confidence, reason=verdict.reason, track=track.id,
             frames=verdict.frames, distance=round(verdict.distance, 4),
-            margin=round(verdict.runner_up - verdict.distance, 4), evidence_jpeg=evidence,
+            margin=round(verdict.runner_up - verdict.distance, 4),
         )

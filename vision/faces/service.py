@@ -34,6 +34,7 @@ from common import topics
 from common.mqtt import BoundedPublisher, Message, Subscriber
 from common.settings import Settings
 from store.db import Conn, connect
+from store.registry import DeviceRegistry
 from vision.decode import BadFrameError
 from vision.faces import FACES_EXTRA_HINT, FacesUnavailableError
 from vision.faces.crypto import EmbeddingSealer, new_key, parse_key
@@ -102,7 +103,11 @@ def _check_extra() -> None:
     model_path("back")
     model_files()
     EmbeddingSealer(new_key())
-    if importlib.util.find_spec("dlib") is None:
+    try:
+        found = importlib.util.find_spec("dlib")
+    except (ImportError, ValueError):  # a broken or blocked install says so by raising, not by returning None
+        found = None
+    if found is None:
         raise FacesUnavailableError(f"cannot import 'dlib': {FACES_EXTRA_HINT}")
 
 
@@ -278,6 +283,7 @@ class EntranceService:
         self._reader: threading.Thread | None = None
         self._subscriber: Subscriber | None = None
         self._publisher: BoundedPublisher | None = None
+        self.registry = DeviceRegistry(name="entrance")  # consulted only with EW_REQUIRE_REGISTERED_DEVICES
 
     @property
     def running(self) -> bool:
@@ -303,6 +309,8 @@ class EntranceService:
         self._reader = threading.Thread(target=self._read_outputs, name="entrance-outputs", daemon=True)
         self._reader.start()
         wanted = [topics.frame(self.settings.site, c.id) for c in self.cameras]
+        if self.settings.require_registered_devices:  # a configured entrance camera must be registered too
+            self.registry.start(lambda: connect(self.settings.require_database_url()))
         self._subscriber = Subscriber(self.settings.mqtt, wanted, self._on_message, qos=0, persistent=False,
                                       manual_ack=False)
         self._subscriber.start()
@@ -316,6 +324,7 @@ class EntranceService:
         self._stopping = True
         if self._subscriber is not None:
             self._subscriber.stop()
+        self.registry.stop()
         for inbox in self._inboxes:
             with contextlib.suppress(queue.Full):
                 inbox.put(None, timeout=5)
@@ -351,6 +360,9 @@ class EntranceService:
         camera = route.entity
         if self._failed:
             FRAMES.labels(camera, "idle").inc()
+            return
+        if self.settings.require_registered_devices and not self.registry.known(camera):
+            FRAMES.labels(camera, "unknown_device").inc()  # a configured camera (bounded ids), not registered
             return
         try:
             checked_size(msg.payload, max_bytes=self.settings.max_frame_bytes,

@@ -33,13 +33,10 @@ class EntranceWorker:
     """Per-camera pipelines sharing one detector, one embedder and the gallery of the moment."""
 
     def __init__(self, site: str, cameras: list[EntranceCamera], detector: Detects, embedder: Embeds,
-                 gallery: Callable[[float], Gallery], *, keep_evidence_crops: bool = False) -> None:
+                 gallery: Callable[[float], Gallery]) -> None:
         self.site = site
         self.gallery = gallery
-        self.pipelines = {
-            c.id: EntrancePipeline(c, detector, embedder, Gallery([]), keep_evidence_crops=keep_evidence_crops)
-            for c in cameras
-        }
+        self.pipelines = {c.id: EntrancePipeline(c, detector, embedder, Gallery([])) for c in cameras}
         self.bad_frames = 0
 
     def handles(self, camera_id: str) -> bool:

@@ -99,6 +99,10 @@ export const overview = {
   facets: () => get("/api/v1/overview/facets"),
 };
 
+export const sensors = {
+  unknownMetrics: () => get("/api/v1/unknown-metrics"),
+};
+
 export const users = {
   list: () => get("/api/v1/users"),
   add: (user) => post("/api/v1/users", user),

@@ -3,12 +3,16 @@
 
 import { Alarm } from "./alarm.js";
 import * as api from "./api.js";
-import { contactList, renderDetail } from "./detail.js";
+import { contactList, renderDetail as renderAlertDetail } from "./detail.js";
+import { mountDispatch, startWorkOrders } from "./dispatch.js";
+import { startHandover } from "./handover.js";
 import { alertTitle, currentLanguage, estateTime, setLanguage, setZone, t, translatePage, word } from "./i18n.js";
-import { showCameras, showElders, showOverview, showUsers } from "./panels.js";
+import { showMap } from "./map.js";
+import { showElders, showOverview, showUsers } from "./panels.js";
 import { AlertQueue } from "./queue.js";
 import { connectStream } from "./stream.js";
 import { $, ask, toast } from "./util.js";
+import { showCameras } from "./wall.js";
 
 const VIEWS = ["alerts", "elders", "cameras", "overview", "users"];
 const RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -19,6 +23,12 @@ let stream = null;
 const alarm = new Alarm();
 
 const can = (role) => user && RANK[user.role] >= RANK[role];
+
+/** The detail pane, with its dispatch box (work orders, stage clocks, the responder's QR code) below the facts. */
+function renderDetail(alert, options) {
+  renderAlertDetail(alert, options);
+  mountDispatch(alert, options.canAct).catch(() => { /* the box says what failed */ });
+}
 
 function showLive(state = $("#live").dataset.state) {
   if (!state) return;
@@ -134,6 +144,8 @@ async function showShell() {
     onState: showLive,
   });
   route();
+  startHandover(can("operator"));
+  startWorkOrders();
 }
 
 // --- views ---------------------------------------------------------------------------------------------------
@@ -145,7 +157,8 @@ function route() {
   for (const link of document.querySelectorAll("#tabs a")) link.classList.toggle("active", link.dataset.view === view);
   document.body.dataset.view = view;
   lastRefresh = Date.now();
-  const show = { elders: () => showElders(can), cameras: showCameras, overview: showOverview, users: showUsers }[view];
+  const show = { elders: () => showElders(can), cameras: showCameras,
+    overview: () => Promise.all([showMap(), showOverview()]), users: showUsers }[view];
   show?.().catch((error) => toast(t("Could not load {view}: {error}", { view, error: error.message }), true));
   const id = (location.hash.match(/^#\/alerts\/(.+)$/) ?? [])[1];
   if (view === "alerts" && id) openAlert(decodeURIComponent(id));

@@ -109,11 +109,22 @@ function explanationBlock(alert, canAct) {
   return box;
 }
 
-/** A resident's contacts as the Elders view lists them: who (name or role) and the phone number. */
+/** The first contact, who to phone first: name, relation and the number as a tel: link (one tap on a phone). */
+function phoneFirst(contact) {
+  const who = [contact.name, contact.role ? `(${word(contact.role)})` : ""].filter(Boolean).join(" ");
+  const call = contact.phone ? el("a", { href: `tel:${contact.phone.replace(/[^\d+]/g, "")}`, class: "call",
+    title: t("Call {name}", { name: contact.name ?? word(contact.role) }) }, contact.phone) : "";
+  return el("div", { class: "phone-first" }, el("h3", {}, t("Phone first")),
+    el("p", {}, who, call ? " · " : "", call));
+}
+
+/** A resident's contacts as the Elders view lists them: who (name or role) and the phone number; the first one is
+ * who to phone first. Viewers get no contacts from the API (api/privacy.py), so only operators see any. */
 export function contactList(contacts) {
   if (!contacts.length) return el("p", { class: "muted" }, t("No contacts on file."));
-  return el("div", {}, el("h3", {}, t("Contacts")), el("ul", { class: "plain-list" }, contacts.map((contact) =>
-    el("li", {}, [contact.name ?? contact.role, contact.phone].filter(Boolean).join(" · ")))));
+  return el("div", {}, phoneFirst(contacts[0]), el("h3", {}, t("Contacts")),
+    el("ul", { class: "plain-list" }, contacts.map((contact) =>
+      el("li", {}, [contact.name ?? contact.role, contact.phone].filter(Boolean).join(" · ")))));
 }
 
 /** The alert's history as recorded with each change (comments included), oldest first. */

@@ -107,6 +107,14 @@ export const ZH = {
   "Last activity": "最近活动",
   "Contacts": "联系人",
   "No contacts on file.": "没有登记联系人。",
+  "Phone first": "首先致电",
+  "Call {name}": "致电{name}",
+  // relations and roles the contacts of residents name (js/detail.js shows them with word())
+  "daughter": "女儿",
+  "son": "儿子",
+  "niece": "侄女",
+  "nephew": "侄子",
+  "grid worker": "网格员",
   "hidden for your role": "您的角色无权查看",
   "Passages": "出入记录",
   "No passages in 7 days.": "7 天内无出入记录。",
@@ -198,6 +206,7 @@ export const ZH = {
   "{n} in hand": "{n} 处理中",
   "{n} overdue": "{n} 超时",
   "{n} offline": "{n} 离线",
+  "unknown metric {metric} from {kind}: {n} readings": "未识别指标 {metric}（{kind}）：{n} 条读数",
   "quiet": "正常",
   "No buildings known yet.": "尚无楼栋信息。",
   "{a} online · {b} offline · {c} unknown": "{a} 在线 · {b} 离线 · {c} 未知",
@@ -218,6 +227,75 @@ export const ZH = {
   "No console users yet: add the first one above.": "还没有控制台用户：请在上方添加第一个。",
   "{name} updated": "{name} 已更新",
   "role of {name}": "{name} 的角色",
+  // dispatch (work orders, the responder's page) and shift handover
+  "Dispatch": "派单",
+  "Send to": "派给",
+  "Complexity": "难度",
+  "Whole team: {team}": "整个班组：{team}",
+  "Sent to {who}": "已派给 {who}",
+  "Could not dispatch: {error}": "派单失败：{error}",
+  "Could not load responders: {error}": "无法加载处置人员：{error}",
+  "Could not load work orders: {error}": "无法加载工单：{error}",
+  "Could not make a link: {error}": "无法生成链接：{error}",
+  "No responders yet: an admin adds them.": "还没有处置人员：请管理员添加。",
+  "Not dispatched yet.": "尚未派单。",
+  "Escalates to {who}": "超时升级至 {who}",
+  "New link": "重新生成链接",
+  "Show link and QR code": "显示链接和二维码",
+  "QR code of the responder's link": "处置人员链接的二维码",
+  "Open the on-site page": "打开现场页面",
+  "Scan with the responder's phone; the link works for this work order only.": "请用处置人员的手机扫码；该链接只对本工单有效。",
+  "On site": "到场",
+  "Solved": "已解决",
+  "Plan": "处置方案",
+  "Stage": "阶段",
+  "due in {time}": "剩余 {time}",
+  "overdue by {time}": "已超时 {time}",
+  "escalated to {who}": "已升级至 {who}",
+  "met at {time}": "于 {time} 完成",
+  "met late at {time}": "超时后于 {time} 完成",
+  "on the way": "前往途中",
+  "on site": "已到场",
+  "solved": "已解决",
+  "Work order": "工单",
+  "I am on site": "我已到场",
+  "On site confirmed.": "已确认到场。",
+  "What was done": "处理情况",
+  "The plan for this case": "本案处置方案",
+  "Send plan": "提交方案",
+  "Thank you: the alert is closed.": "谢谢：告警已关闭。",
+  "Plan recorded.": "方案已记录。",
+  "Snapshot": "快照",
+  "This link is not valid.": "此链接无效。",
+  "This link has expired: ask the control room for a new one.": "此链接已过期：请联系监控中心重新发送。",
+  "Already done.": "已处理过。",
+  "Please write a note first.": "请先填写说明。",
+  "Something went wrong; try again.": "出错了，请重试。",
+  "Handover": "交接班",
+  "Work orders": "工单",
+  "Open work orders": "未完成的工单",
+  "No open work orders.": "没有未完成的工单。",
+  "Shift handover": "交接班记录",
+  "Note for the next shift": "留给下一班的交接说明",
+  "Leave note": "保存交接说明",
+  "Mark read": "标为已读",
+  "Mark all read": "全部标为已读",
+  "No unread handover notes.": "没有未读的交接说明。",
+  "Handover note saved": "交接说明已保存",
+  "Could not save the note: {error}": "无法保存交接说明：{error}",
+  "Could not mark the note read: {error}": "无法标为已读：{error}",
+  "Could not load handover notes: {error}": "无法加载交接说明：{error}",
+  "{who} at {time}": "{who}（{time}）",
+  "grid": "网格员",
+  "security": "保安",
+  "maintenance": "维修",
+  "simple": "简单",
+  "general": "一般",
+  "complex": "复杂",
+  "hard": "疑难",
+  "arrival": "到场",
+  "solution": "解决",
+  "plan": "方案",
   // severities, statuses, resolutions, alert types, history kinds, places
   "critical": "紧急",
   "major": "重要",
@@ -247,21 +325,38 @@ export const ZH = {
   "temperature": "温度异常",
   "water leak": "漏水",
   "ebike charging": "电动车违规充电",
+  "door held open": "防火门长时间敞开",
   "device offline": "设备离线",
   "camera offline": "摄像头离线",
   "Bldg {b}": "{b}栋",
+  "{age} years": "{age}岁",
   "F{n}": "{n}层",
   "unknown floor": "未知楼层",
   "snapshot": "快照",
   "clip": "视频片段",
+  // estate map and camera wall (js/map.js, js/wall.js)
+  "Site plan": "小区平面图",
+  "Site plan of {name}": "{name}平面图",
+  "{n} floors": "{n}层",
+  "floor {f}": "{f}层",
+  "floor {f}, column {c}": "{f}层第{c}列",
+  "{n} camera(s) offline": "{n}个摄像头离线",
+  "Ringed pin: life safety · click a pin to open its alert": "带圈标记：危及生命安全 · 点击标记打开告警",
+  "streaming": "正在传输",
+  "not streaming": "未传输",
+  "{n} open alert(s) of no tower on the plan (see the queue)": "{n}条未处理告警不属于平面图上的楼栋（见告警队列）",
+  "No frame received yet": "尚未收到画面",
+  "offline": "离线",
 };
 
 // Alert titles rebuilt from the alert's fields (the English title stays the server's, for webhooks and logs).
 const TITLES_ZH = {
-  littering: (s) => `${s.floor !== undefined && s.floor !== null ? `${s.floor}层` : "未知楼层"}高空抛物（${s.camera ?? "–"}）`,
-  elderly_not_out: (s, h) => `住户 ${s.resident ?? ""}（${s.unit ?? "–"}）${h ? `已 ${h} 小时` : "长时间"}未外出`,
-  no_sign_of_life: (s, h) => `${s.unit ?? s.resident ?? "–"} ${h ? `已 ${h} 小时` : "长时间"}无生命迹象`,
-  no_activity: (s, h) => `${s.unit ?? s.resident ?? "–"} ${h ? `已 ${h} 小时` : "长时间"}无活动（与该住户习惯不符）`,
+  // a calibrated camera's alert also names the window column (1-based) and the unit behind it
+  littering: (s) => `${s.floor !== undefined && s.floor !== null ? `${s.floor}层` : "未知楼层"}${
+    s.window_column ? `第${s.window_column}列${s.unit ? `（${s.unit}）` : ""}` : ""}高空抛物（${s.camera ?? "–"}）`,
+  elderly_not_out: (s, h) => `住户 ${s.resident ?? ""}（${s.unit ?? "–"}）${h ? `已 ${h}` : "长时间"}未外出`,
+  no_sign_of_life: (s, h) => `${s.unit ?? s.resident ?? "–"} ${h ? `已 ${h}` : "长时间"}无生命迹象`,
+  no_activity: (s, h) => `${s.unit ?? s.resident ?? "–"} ${h ? `已 ${h}` : "长时间"}无活动（与该住户习惯不符）`,
 };
 
 let language = "en";
@@ -286,13 +381,26 @@ export function word(value) {
   return language === "zh-CN" && key in ZH ? ZH[key] : key;
 }
 
+// A duration in a server title, as alerts/wording.py writes it ("for 26 h 10 min", "for 48 s", "for 3 d 8 h"; older
+// titles: "for 12.5 h"), in Chinese: "26 小时 10 分钟".
+const SPAN = /for ((?:[\d.]+ (?:d|h|min|s)\b ?)+)/;
+const UNITS_ZH = { d: "天", h: "小时", min: "分钟", s: "秒" };
+
+function spanZh(title) {
+  const found = (title.match(SPAN) ?? [])[1];
+  if (!found) return "";
+  return found.trim().split(/ (?=[\d.])/).map((part) => {
+    const [n, unit] = part.split(" ");
+    return `${Number(Number(n).toFixed(1))} ${UNITS_ZH[unit]}`;
+  }).join(" ");
+}
+
 /** The alert's title in the current language. */
 export function alertTitle(alert) {
   if (language !== "zh-CN") return alert.title;
   const subject = alert.subject;
-  const hours = (alert.title.match(/for ([\d.]+) h/) ?? [])[1];
   const build = TITLES_ZH[alert.type];
-  if (build) return build(subject, hours ? String(Number(Number(hours).toFixed(1))) : "");
+  if (build) return build(subject, spanZh(alert.title));
   const what = subject.device ?? subject.camera ?? subject.unit ?? subject.resident ?? "";
   return what ? `${word(alert.type)}：${what}` : word(alert.type);
 }

@@ -1,4 +1,4 @@
-// The other views: elders being watched, cameras, the estate overview with charts, and users (admin).
+// The other views: elders being watched, the estate overview with charts, and users (admin).
 
 import * as api from "./api.js";
 import { sparkline, stackedBars } from "./charts.js";
@@ -26,6 +26,15 @@ function lastSignal(elder) {
   entries.sort((a, b) => Date.parse(b[1]) - Date.parse(a[1]));
   const [kind, at, detail] = entries[0];
   return `${word(kind)} ${t("{time} ago", { time: duration(secondsSince(at)) })}${detail ? ` (${detail})` : ""}`;
+}
+
+/** Who the resident is: name and age when the API gives them (operators and admins; viewers get nulls), with the
+ * pseudonymous id beside the name so it still matches the alerts; the id alone otherwise. */
+function whoCell(elder) {
+  if (!elder.name && (elder.age === null || elder.age === undefined)) return [elder.resident_id];
+  const age = elder.age === null || elder.age === undefined ? null : t("{age} years", { age: elder.age });
+  return [el("span", { class: "resident-name" }, [elder.name, age].filter(Boolean).join(", ")),
+    el("span", { class: "muted" }, ` · ${elder.resident_id}`)];
 }
 
 /** A resident's learnt day (operators and admins: routines are personal data), under the Elders table. */
@@ -68,7 +77,7 @@ export async function showElders(can) {
     }, word(reason));
     body.append(el("tr", { dataset: { resident: elder.resident_id, colour }, title: elder.explanation,
       onclick: can("operator") ? (event) => event.target.closest("button") || showRoutine(elder.resident_id) : null },
-      el("td", {}, el("span", { class: `dot ${colour}` }), elder.resident_id),
+      el("td", {}, el("span", { class: `dot ${colour}` }), ...whoCell(elder)),
       el("td", {}, [elder.building ? t("Bldg {b}", { b: elder.building }) : null, elder.unit].filter(Boolean)
         .join(" · ")),
       el("td", {}, word(state), elder.lives_alone ? el("span", { class: "muted" }, ` · ${t("alone")}`) : null,
@@ -83,66 +92,6 @@ export async function showElders(can) {
   }
   if (!elders.length) body.append(el("tr", {}, el("td", { colspan: 8, class: "empty" }, t("No elderly residents."))));
   $("#elders-summary").textContent = t("{n} watched, {m} need attention", { n: elders.length, m: red });
-}
-
-// --- cameras -------------------------------------------------------------------------------------------------
-
-const cameraTiles = new Map(); // camera id -> {figure, img, meta, dot, overlay}: refreshes swap frames in place
-
-function cameraTile(id, camera) {
-  const tile = { overlay: false };
-  const fresh = (url) => `${url}${url.includes("?") ? "&" : "?"}t=${Date.now()}`;
-  tile.img = el("img", { alt: t("latest frame of {id}", { id }), title: t("Click: calibration overlay") });
-  tile.refresh = (shown) => { tile.img.src = fresh(tile.overlay ? shown.calibration : shown.latest_frame); };
-  tile.img.addEventListener("click", () => {
-    tile.overlay = !tile.overlay;
-    tile.img.title = tile.overlay ? t("Calibration overlay (click: live frame)") : t("Click: calibration overlay");
-    tile.refresh(tile.camera);
-  });
-  tile.dot = el("span", { class: "dot grey" });
-  tile.meta = el("span", { class: "muted" });
-  tile.figure = el("figure", { class: "camera", dataset: { camera: id } }, tile.img,
-    el("figcaption", { class: "meta" }, el("span", {}, tile.dot, camera.name ?? id,
-      camera.building ? el("span", { class: "muted" }, ` · ${t("Bldg {b}", { b: camera.building })}`) : null),
-    tile.meta));
-  return tile;
-}
-
-export async function showCameras() {
-  const cams = await api.cameras.list();
-  const grid = $("#cameras");
-  let silent = 0;
-  const seen = new Set();
-  for (const camera of cams) {
-    const id = camera.camera_id;
-    seen.add(id);
-    const age = camera.age_s;
-    const health = age === null ? "grey" : camera.silent || age > 60 ? "red" : age > 5 ? "amber" : "green";
-    if (health !== "green") silent += 1;
-    let tile = cameraTiles.get(id);
-    if (!tile) {
-      tile = cameraTile(id, camera);
-      cameraTiles.set(id, tile);
-    }
-    tile.camera = camera;
-    tile.figure.dataset.health = health;
-    tile.dot.className = `dot ${health}`;
-    const fps = camera.fps === null ? "–" : camera.fps.toFixed(1);
-    tile.meta.textContent = t("{fps} fps · {age}", { fps,
-      age: age === null ? t("no frames") : t("{time} ago", { time: duration(age) }) })
-      + (camera.width && camera.height ? ` · ${camera.width}×${camera.height}` : "");
-    tile.refresh(camera);
-    grid.append(tile.figure); // keeps camera order; an existing tile just moves into place
-  }
-  for (const [id, tile] of cameraTiles) {
-    if (!seen.has(id)) {
-      tile.figure.remove();
-      cameraTiles.delete(id);
-    }
-  }
-  for (const node of [...grid.children]) if (!node.dataset.camera) node.remove();
-  if (!cams.length) grid.append(el("p", { class: "empty" }, t("No cameras have sent frames yet.")));
-  $("#cameras-summary").textContent = t("{n} cameras, {m} not streaming", { n: cams.length, m: silent });
 }
 
 // --- overview ------------------------------------------------------------------------------------------------
@@ -175,6 +124,12 @@ export async function showOverview() {
         + `${device.building ? ` · ${t("Bldg {b}", { b: device.building })}` : ""} · `
         + t("last seen {time}", { time: device.last_seen
           ? t("{time} ago", { time: duration(secondsSince(device.last_seen)) }) : t("never") }))));
+  }
+  // a metric no rule reads is shown, never silently dropped (the sensor profile may need it)
+  for (const unknown of await api.sensors.unknownMetrics()) {
+    offline.append(el("li", { class: "muted", dataset: { metric: unknown.metric } },
+      t("unknown metric {metric} from {kind}: {n} readings",
+        { metric: unknown.metric, kind: unknown.device_kind, n: unknown.readings })));
   }
   const lines = clear($("#sparklines"));
   for (const spark of sparks) {

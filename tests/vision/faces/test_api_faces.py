@@ -26,7 +26,8 @@ def client(settings: Settings, monkeypatch: pytest.MonkeyPatch, detector: FaceDe
     app = create_app(settings)
     app.state.face_models = (detector, embedder)  # loaded once for the session instead of per test
     with connect(settings.require_database_url(), autocommit=True) as conn:
-        conn.execute("INSERT INTO residents (resident_id, site, unit) VALUES ('R-A', %s, '1-101')", (settings.site,))
+        conn.execute("INSERT INTO residents (resident_id, site, unit, consent) VALUES ('R-A', %s, '1-101', true)",
+                     (settings.site,))
     with TestClient(app, base_url="http://console.test") as c:
         yield c
 

@@ -33,7 +33,8 @@ def _access(site: str, at: datetime, person: str, direction: str, method: str,
 def client(settings: Settings) -> Iterator[TestClient]:
     site = settings.site
     with connect(settings.require_database_url()) as conn:
-        conn.execute("INSERT INTO residents (resident_id, site, unit) VALUES ('R-A', %s, '1-101')", (site,))
+        conn.execute("INSERT INTO residents (resident_id, site, unit, consent) VALUES ('R-A', %s, '1-101', true)",
+                     (site,))
         add_token(conn, token_hash("operator-token-0123456789"), "desk", "operator")
         add_token(conn, token_hash("viewer-token-0123456789"), "wall", "viewer")
         copy_events(conn, [

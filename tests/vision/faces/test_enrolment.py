@@ -48,7 +48,7 @@ def test_enrol_then_delete_reaches_the_running_gallery(db_url: str, sealer: Embe
                        embedder)
     probe = embed_photos([_jpeg(face_photos / "fr_obama3.jpg")], detector, embedder)
     with connect(db_url, autocommit=True) as conn:
-        conn.execute("INSERT INTO residents (resident_id, site, unit) VALUES ('R-A', 's1', '1-101')")
+        conn.execute("INSERT INTO residents (resident_id, site, unit, consent) VALUES ('R-A', 's1', '1-101', true)")
         cache = GalleryCache(sealer, MODEL_NAME, "s1", every_s=5.0)
         assert cache.get(conn, 0.0).match(probe)[0].person is None
         enrol_resident(conn, sealer, "R-A", emb, model=MODEL_NAME, consent_at=NOW)

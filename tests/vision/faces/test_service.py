@@ -125,6 +125,6 @@ def test_partitions_share_the_gates_out_without_overlap(tmp_path: Path) -> None:
 def test_unknown_cannot_be_a_resident_id() -> None:
     """``unknown`` is the person of every unmatched face passage: a resident of that name would be reset by them."""
     with pytest.raises(ResidentCsvError, match="reserved"):
-        parse_residents("resident_id,unit,elderly,lives_alone\nunknown,1-101,true,true\n")
-    assert [r.resident_id for r in parse_residents("resident_id,unit,elderly,lives_alone\nR-1,1-101,true,true\n")] \
-        == ["R-1"]
+        parse_residents("resident_id,unit,elderly,lives_alone,consent\nunknown,1-101,true,true,yes\n")
+    csv = "resident_id,unit,elderly,lives_alone,consent\nR-1,1-101,true,true,yes\n"
+    assert [r.resident_id for r in parse_residents(csv)] == ["R-1"]

@@ -19,7 +19,8 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def _resident(conn: psycopg.Connection[Any], rid: str) -> None:
-    conn.execute("INSERT INTO residents (resident_id, site, unit) VALUES (%s, 'site1', %s)", (rid, f"u-{rid}"))
+    conn.execute("INSERT INTO residents (resident_id, site, unit, consent) VALUES (%s, 'site1', %s, true)",
+                 (rid, f"u-{rid}"))
 
 
 def _emb(seed: int) -> np.ndarray:

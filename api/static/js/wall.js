@@ -1,0 +1,96 @@
+// The camera wall: the latest frame of every camera, refreshed while the view is open, with its name, tower,
+// last-frame age and an offline mark. A camera that never sent a frame gets a placeholder, never a broken image,
+// and its frame URL is not even asked for (it would only answer 404 every refresh).
+
+import * as api from "./api.js";
+import { t } from "./i18n.js";
+import { $, duration, el } from "./util.js";
+
+const tiles = new Map(); // camera id -> tile: refreshes swap frames in place, so the wall does not flicker
+/** "green" streaming, "amber" late (over 5 s), "red" offline (silent by the server's measure, over 10 s without a
+ * frame), "grey" never sent a frame.
+ */
+export function cameraHealth(camera) {
+  if (camera.age_s === null) return "grey";
+  if (camera.silent) return "red";
+  return camera.age_s > 5 ? "amber" : "green";
+}
+
+function makeTile(camera) {
+  const id = camera.camera_id;
+  const tile = { overlay: false, loaded: false };
+  tile.img = el("img", { alt: t("latest frame of {id}", { id }), title: t("Click: calibration overlay"), hidden: true });
+  tile.placeholder = el("div", { class: "placeholder", role: "img", "aria-label": t("No frame received yet") },
+    t("No frame received yet"));
+  tile.img.addEventListener("load", () => {
+    tile.loaded = true;
+    tile.img.hidden = false;
+    tile.placeholder.hidden = true;
+  });
+  tile.img.addEventListener("error", () => { // gone between the list and the request: keep the last good picture
+    if (!tile.loaded) {
+      tile.img.hidden = true;
+      tile.placeholder.hidden = false;
+    }
+  });
+  tile.img.addEventListener("click", () => {
+    tile.overlay = !tile.overlay;
+    tile.img.title = tile.overlay ? t("Calibration overlay (click: live frame)") : t("Click: calibration overlay");
+    refresh(tile);
+  });
+  tile.dot = el("span", { class: "dot grey" });
+  tile.name = el("span", {});
+  tile.tower = el("span", { class: "muted" });
+  tile.badge = el("span", { class: "badge offline", hidden: true }, t("offline"));
+  tile.meta = el("span", { class: "muted" });
+  tile.figure = el("figure", { class: "camera", dataset: { camera: id } }, tile.placeholder, tile.img,
+    el("figcaption", { class: "meta" }, el("span", {}, tile.dot, tile.name, tile.tower, tile.badge), tile.meta));
+  return tile;
+}
+
+function refresh(tile) {
+  const shown = tile.camera;
+  if (shown.age_s === null) return; // nothing to show yet: the placeholder stays
+  const url = tile.overlay ? shown.calibration : shown.latest_frame;
+  tile.img.src = `${url}${url.includes("?") ? "&" : "?"}t=${Date.now()}`;
+}
+
+/** Draw or refresh the wall from GET /api/v1/cameras. */
+export async function showCameras() {
+  const cams = await api.cameras.list();
+  const grid = $("#cameras");
+  let notStreaming = 0;
+  const seen = new Set();
+  for (const camera of cams) {
+    const id = camera.camera_id;
+    seen.add(id);
+    let tile = tiles.get(id);
+    if (!tile) {
+      tile = makeTile(camera);
+      tiles.set(id, tile);
+    }
+    tile.camera = camera;
+    const health = cameraHealth(camera);
+    if (health !== "green") notStreaming += 1;
+    tile.figure.dataset.health = health;
+    tile.dot.className = `dot ${health}`;
+    tile.name.textContent = camera.name ?? id;
+    tile.tower.textContent = camera.building ? ` · ${t("Bldg {b}", { b: camera.building })}` : "";
+    tile.badge.hidden = health !== "red";
+    const fps = camera.fps === null ? "–" : camera.fps.toFixed(1);
+    tile.meta.textContent = t("{fps} fps · {age}", { fps,
+      age: camera.age_s === null ? t("no frames") : t("{time} ago", { time: duration(camera.age_s) }) })
+      + (camera.width && camera.height ? ` · ${camera.width}×${camera.height}` : "");
+    refresh(tile);
+    grid.append(tile.figure); // keeps camera order; an existing tile just moves into place
+  }
+  for (const [id, tile] of tiles) {
+    if (!seen.has(id)) {
+      tile.figure.remove();
+      tiles.delete(id);
+    }
+  }
+  for (const node of [...grid.children]) if (!node.dataset.camera) node.remove();
+  if (!cams.length) grid.append(el("p", { class: "empty" }, t("No cameras have sent frames yet.")));
+  $("#cameras-summary").textContent = t("{n} cameras, {m} not streaming", { n: cams.length, m: notStreaming });
+}
