@@ -89,8 +89,9 @@ def test_tracks_judged_not_falling_are_counted_by_reason(settings: Settings) -> 
     pub = BoundedPublisher(settings.mqtt).start()
     try:
         assert service.wait_connected(10)
-        for data in frames:
-            pub.publish(topic, data, qos=1)
+        t0 = time.time() * 1000.0  # capture times at 10 fps, so the track's timing does not depend on the load
+        for i, data in enumerate(frames):
+            pub.publish(topic, data, qos=1, user_properties=[("ts", f"{t0 + 100.0 * i:.0f}"), ("seq", str(i))])
         assert pub.flush(10)
 
         def rejected() -> float:
