@@ -16,6 +16,7 @@ from api.middleware import install as install_middleware
 from api.models.stream import STREAM_EVENTS
 from api.openapi import add_event_schemas
 from api.routes import (
+    activity,
     alerts,
     auth,
     broker,
@@ -96,6 +97,7 @@ def create_app(settings: Settings, *, broker_accounts: BrokerAccountsPort | None
                    broker.router, faces.router, passages.router, estate.router,
                    work_orders.router, responders.router, handover.router,  # dispatch and shift handover
                    sensor_metrics.router,  # metrics no sensor rule knows
+                   activity.router,  # learned nuisance zones of the camera wall
                    *([docs.router] if settings.api_docs else [])):
         app.include_router(router)
     install_middleware(app, settings)  # body limit, trusted proxy headers, HSTS

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     cameras_file: Path | None = Field(default=None, description="JSON list of camera configurations")
     estate_file: Path | None = Field(
         default=None, description="site plan of the estate map (towers, gates, camera positions); unset = derived")
+    # learned nuisance zones (vision/activity_map.py, docs/cameras.md)
+    activity_map_save_s: float = Field(default=300.0, gt=0,
+                                       description="seconds between saves of each camera's activity map")
+    activity_map_tau_h: float = Field(default=6.0, gt=0,
+                                      description="time constant (hours) over which the activity map forgets")
+    activity_map_warmup_h: float = Field(default=1.0, ge=0,
+                                         description="hours of frames a camera's activity map needs before it acts")
 
     # entrance cameras and face recognition (vision/faces/service.py, docs/privacy.md)
     entrance_cameras_file: Path | None = Field(

@@ -25,7 +25,7 @@ from api.app import create_app
 from common.settings import ServiceRole, Settings
 from estatewatch.broker_accounts import AccountRequest, BrokerAccounts, Issued, Kind, service_username
 from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
-from estatewatch.wiring import ApiBrokerAccounts, camera_status_alert, raise_littering_alert
+from estatewatch.wiring import ApiBrokerAccounts, camera_status_alert, littering_sink
 from ingest.service import IngestService
 from store.migrate import apply_migrations
 from vision.faces.service import EntranceService
@@ -70,7 +70,9 @@ def build_components(settings: Settings, roles: set[str],
         vision_settings = for_role(settings, "vision", role_urls)
         entrance = EntranceService(vision_settings) if settings.entrance_cameras_file is not None else None
         ignore = entrance.camera_ids if entrance is not None else frozenset()
-        components.append(VisionService(vision_settings, alert_sink=raise_littering_alert, ignore_cameras=ignore,
+        # units named from the plan these settings carry (the demo's is written in-process, not in the environment)
+        sink = littering_sink(vision_settings)
+        components.append(VisionService(vision_settings, alert_sink=sink, ignore_cameras=ignore,
                                         camera_sink=camera_status_alert, offline_after_s=settings.camera_offline_s))
         if entrance is not None:
             components.append(entrance)

@@ -1,19 +1,22 @@
 """Glue between parts that must not know each other.
 
-Vision hands every detected fall to an ``AlertSink``; ``raise_littering_alert`` is that sink. It lives in the wiring
-layer so that vision never imports alerts, and it is a module-level function so a vision worker process can unpickle
-it by name. ``camera_status_alert`` is the vision service's camera sink: a camera silent past its limit raises
-``device_offline`` like a sensor, and it resolves by itself when frames return. ``broker_accounts`` builds the
-broker account registry (CLI, API) from the settings, and ``ApiBrokerAccounts`` puts it into the admin API's terms.
+Vision hands every detected fall to an ``AlertSink``; ``LitteringAlerts`` is that sink. It lives in the wiring
+layer so that vision never imports alerts, and it is a plain frozen dataclass so a vision worker process can unpickle
+it. The service that builds it hands it the estate plan of its own settings (``littering_sink``), so the unit
+behind a window comes from the plan the service runs with, never from the process environment (the demo hands its
+plan to the services in-process). ``camera_status_alert`` is the vision service's camera sink: a camera silent past
+its limit raises ``device_offline`` like a sensor, and it resolves by itself when frames return.
+``broker_accounts`` builds the broker account registry (CLI, API) from the settings, and ``ApiBrokerAccounts``
+puts it into the admin API's terms.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alerts.actions import resolve
@@ -29,7 +32,7 @@ from api.broker_port import (
     IssuedAccount,
 )
 from api.estate_plan import PlanError, Tower, build_layout, load_plan, unit_name
-from common.settings import Settings, get_settings
+from common.settings import Settings
 from estatewatch.broker_accounts import (
     Account,
     AccountError,
@@ -50,9 +53,8 @@ from vision.silence import CameraStatus
 log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _towers(estate_file: Path | None) -> Mapping[str, Tower]:
-    """The towers of the estate file, read once per process (a bad file names no unit, it stops no alert)."""
+def plan_towers(estate_file: Path | None) -> dict[str, Tower]:
+    """The towers of an estate file by id (a bad file names no unit, it stops no alert)."""
     try:
         return {t.id: t for t in build_layout(load_plan(estate_file), {}, {}).towers}
     except PlanError:
@@ -60,21 +62,40 @@ def _towers(estate_file: Path | None) -> Mapping[str, Tower]:
         return {}
 
 
-def raise_littering_alert(conn: Conn, notice: LitteringNotice) -> str:
+def raise_littering_alert(conn: Conn, notice: LitteringNotice, towers: Mapping[str, Tower] | None = None) -> str:
     """Raise the littering alert of a notice in the caller's transaction and return its id.
 
-    The unit behind the window comes from the estate file (``EW_ESTATE_FILE``) of this process's settings, when
-    it says how the tower's units are numbered.
+    The unit behind the window comes from ``towers`` (an estate plan's), when the notice's tower says how its units
+    are numbered; without them the alert names floor and column only.
     """
     unit = None
-    if notice.floor is not None and notice.window_column is not None:
-        unit = unit_name(_towers(get_settings().estate_file).get(notice.building or ""), notice.floor,
-                         notice.window_column)
+    if towers and notice.floor is not None and notice.window_column is not None:
+        unit = unit_name(towers.get(notice.building or ""), notice.floor, notice.window_column)
     draft = littering_draft(site=notice.site, camera=notice.camera, event_id=notice.event_id,
                             building=notice.building, floor=notice.floor, occurred_at=notice.occurred_at,
                             details=notice.details, evidence=notice.evidence, window_column=notice.window_column,
                             unit=unit)
     return raise_alert(conn, draft)
+
+
+@dataclass(frozen=True)
+class LitteringAlerts:
+    """The littering alert sink of one vision service, with the towers of the estate plan it runs with.
+
+    Picklable (it crosses to the vision worker processes with their configuration), and read once when the service
+    is built, so every worker names units from the same plan.
+    """
+
+    towers: Mapping[str, Tower] = field(default_factory=dict)
+
+    def __call__(self, conn: Conn, notice: LitteringNotice) -> str:
+        """Raise the notice's alert (see ``raise_littering_alert``) and return its id."""
+        return raise_littering_alert(conn, notice, self.towers)
+
+
+def littering_sink(settings: Settings) -> LitteringAlerts:
+    """The littering alert sink for a service running with ``settings``: units from its ``estate_file``."""
+    return LitteringAlerts(plan_towers(settings.estate_file))
 
 
 def camera_status_alert(conn: Conn, status: CameraStatus) -> str | None:

@@ -1,8 +1,9 @@
 """SQL for the face gallery: consent, sealed embeddings beside the resident id, deletion on request.
 
 The store never sees a plain embedding: callers seal before writing and open after reading (vision.faces.crypto),
-and the table refuses anything that is not a sealed blob. Deleting a resident's face data removes the row and any
-kept photos in one transaction and logs only the id, the time and the reason.
+and the table refuses anything that is not a sealed blob. Enrolment photos are never stored (no setting keeps
+them, nothing here writes ``face_photos``); deleting a resident's face data still clears that table with the row,
+in one transaction, and logs only the id, the time and the reason.
 """
 
 from __future__ import annotations
@@ -84,16 +85,6 @@ def status(conn: psycopg.Connection[Any], resident_id: str) -> dict[str, Any] | 
         (resident_id,),
     ).fetchone()
     return dict(row) if row is not None else None
-
-
-def keep_photo(conn: psycopg.Connection[Any], resident_id: str, sealed_photo: bytes) -> int:
-    """Keep one sealed enrolment photo (only where the estate configured keeping them)."""
-    row = conn.execute(
-        "INSERT INTO face_photos (resident_id, photo) VALUES (%s, %s) RETURNING id", (resident_id, sealed_photo)
-    ).fetchone()
-    if row is None:
-        raise RuntimeError("INSERT ... RETURNING returned no row")
-    return int(row["id"])
 
 
 def delete(conn: psycopg.Connection[Any], resident_id: str, reason: str = "request") -> bool:

@@ -8,13 +8,17 @@ the roles that acknowledge messages wait for that load (``wait_loaded``) rather 
 Which id a message is judged by follows its topic: a sensor's telemetry and any device's status by the device id,
 an access event by its gate, a camera frame by its camera, and a flat's door, motion and water events by the flat
 (known when a unit device placed in it is registered; see ``store.devices.register``).
+
+``unregister`` is the other half of ``store.devices.register``: a revoked device account stops counting as a
+registered device, so every role's registry refuses its id (and a flat whose only unit device it was) from its
+next reload on. The row stays, with its history: only ``registered`` goes.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 
 from store.db import Conn
@@ -29,6 +33,16 @@ UNIT_KINDS = frozenset({"door", "motion", "water"})
 """Message kinds (``common.topics.Kind`` values) whose topic carries the flat's id rather than a device's."""
 
 Opener = Callable[[], AbstractContextManager[Conn]]
+
+
+def unregister(conn: Conn, site: str, device_ids: Iterable[str]) -> int:
+    """Clear ``registered`` for these devices of ``site`` (a revoked account); returns how many were registered."""
+    rows = conn.execute(
+        "UPDATE devices SET registered = false WHERE site = %s AND device_id = ANY(%s) AND registered "
+        "RETURNING device_id",
+        (site, list(device_ids)),
+    ).fetchall()
+    return len(rows)
 
 
 class DeviceRegistry:

@@ -2,7 +2,8 @@
 things that are not falls, and the better explanation wins (``vision/physics.py``).
 
 Before the models are fitted the track is cleaned of what the tracker, not the world, put into it: the part that
-descends, without the stray blobs it took on the way, and it must have been seen in most of its frames. With a
+descends, without the stray blobs it took on the way, and it must have been seen in most of its frames (a
+descent too short to be a fall is rejected before that costly cleaning, when the outcome is sure). With a
 camera (``vision/geometry.py``, from the floor lines or a facade rectangle) the fall is a 3-D body under gravity and
 drag, thrown out and sideways from the facade; without one, a parabola in the image, and the verdict says so.
 """
@@ -23,6 +24,7 @@ from vision.track_shape import core_fill, falling_span, follow
 from vision.tracker import Track
 
 WINDOW_OUT_M = 0.4  # a thrown object leaves a window about this far out from the facade plane
+SPAN_TOLERANCE_PX = 3.0  # processing px a descent may climb back (box jitter) before it counts as ended
 
 
 @dataclass(frozen=True)
@@ -73,25 +75,70 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
     for an image of ``image_width`` (16:9 assumed when not given) by ``image_height``.
     """
     p = params or ClassifierParams()
-    cleaned = _clean(track, cfg, scale, p)
+    cam = camera
+    if cam is None and (cfg.facade_rect is not None or cfg.calibrated):  # else there is no camera to fit
+        cam = _camera(cfg, image_width or round(image_height * 16 / 9), image_height)
+    cleaned = _clean(track, cfg, scale, p, _SpanCheck(cfg, cam is not None, image_height, p))
     if isinstance(cleaned, str):
         return Verdict(False, cleaned)
     idx, pts = cleaned
-    cam = camera if camera is not None else _camera(cfg, image_width or round(image_height * 16 / 9), image_height)
     verdict = _physical(cfg, cam, pts, p) if cam is not None else _image_space(cfg, pts, image_height, p)
     return replace(verdict, points=tuple(idx.tolist()))
 
 
-def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams) -> tuple[np.ndarray, _Points] | str:
+@dataclass(frozen=True)
+class _SpanCheck:
+    """The drop a fall must cover (``too_few_floors`` with a camera, ``short_span`` without), tested on the raw
+    descent before the costly cleaning: the cleaned track keeps the first point and ends no lower than the
+    descent's lowest point, so a descent that falls short now cannot pass later.
+    """
+
+    cfg: CameraConfig
+    physical: bool
+    image_height: int
+    p: ClassifierParams
+
+    def reason(self, top: float, bottom: float) -> str | None:
+        """The reason a drop from row ``top`` to at most row ``bottom`` (full-resolution px) is too short."""
+        if not self.physical:
+            return "short_span" if bottom - top < self.p.min_span_uncal * self.image_height else None
+        if not self.cfg.calibrated:
+            return None  # the drop is measured in floors, which need floor lines
+        h = row_to_height(self.cfg, np.array([top, bottom]))
+        # heights interpolated piecewise may differ from the cleaned track's by rounding: a hair of slack
+        floors = float(h[0] - h[1]) / self.cfg.floor_height_m
+        return "too_few_floors" if floors < self.p.min_floors - 1e-9 else None
+
+
+def _too_short(ys: np.ndarray, times: np.ndarray, a: int, b: int, scale: int, check: _SpanCheck) -> str | None:
+    """The verdict of a descent ys[a:b] too short to be a fall, when it is sure to be that one.
+
+    Only when the cleaned track cannot end as ``not_descending`` (which the fragment joiner treats differently):
+    its last point is at least the fifth of the descent, which never climbs more than ``SPAN_TOLERANCE_PX`` above
+    its lowest point so far, so it ends below its first point when the first five reach lower than that, and
+    every later time is after the first.
+    """
+    head = ys[a:a + min(5, b - a)]
+    if float(head.max()) - SPAN_TOLERANCE_PX - float(ys[a]) <= 1e-6 or float(times[a + 1:b].min()) <= times[a]:
+        return None
+    return check.reason(float(ys[a]) * scale, float(ys[a:b].max()) * scale)
+
+
+def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams,
+           check: _SpanCheck) -> tuple[np.ndarray, _Points] | str:
     """The indices and points of the track's fall, or the reason there is none to judge."""
     if len(track) < p.min_points:
         return "short"
     frames = np.asarray(track.frames)
     seen = track.seen_frames()  # hidden stretches between joined pieces taken out, for how often it was seen
     xs, ys = np.asarray(track.xs), np.asarray(track.ys)
-    a, b = falling_span(ys, 3.0, seen, p.min_fill)
+    all_times = np.asarray(track.times)
+    a, b = falling_span(ys, SPAN_TOLERANCE_PX, seen, p.min_fill)
     if b - a < p.min_points:
         return "not_descending"
+    early = _too_short(ys, all_times, a, b, scale, check)
+    if early is not None:
+        return early
     idx = np.arange(a, b)
     # the tracker may have taken a stray blob here and there, or run on after the object (landed, hidden) onto
     # others; follow the object's own curve, unless that leaves too little (a track that began on something else)
@@ -105,7 +152,7 @@ def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams) -> 
         return "not_descending"
     if core_fill(seen[idx], y) < p.min_core_fill:
         return "sparse"
-    times = np.asarray(track.times)[idx]
+    times = all_times[idx]
     side = np.sqrt(np.asarray(track.areas, dtype=np.float64)[idx])
     pts = _Points(times - times[0], xs[idx] * scale, ys[idx] * scale, scale * (p.sigma_px + p.sigma_size * side))
     if float(pts.t[-1]) <= 0:

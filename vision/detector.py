@@ -5,10 +5,11 @@ Feed it grayscale frames of one camera in order; it returns littering events whe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
+from vision.activity_map import ActivityMap
 from vision.blobs import extract
 from vision.camera_config import CameraConfig
 from vision.classifier import ClassifierParams, Verdict, classify
@@ -90,6 +91,7 @@ class Detector:
         self._recent: list[LitteringEvent] = []
         self.fragments = FragmentJoiner(classifier=self.classifier_params)
         self.clock = FrameClock()  # tracks run on ticks of new content; events report delivered frame numbers
+        self.activity = ActivityMap()  # where motion is habitual; the live service loads and saves it
 
     def feed(self, gray: GrayFrame, frame: int, t: float, scale: int = 1) -> list[LitteringEvent]:
         """Process one frame decoded at 1/``scale`` of full resolution; returns the events that completed now."""
@@ -108,6 +110,7 @@ class Detector:
             self.camera = self._fit_camera()
             self._gravity_px = self._gravity_px_per_s2()
             self.motion.allowed = mask_image(gray.shape, self.cfg.masks, scale)
+            self.activity.fit(gray.shape, scale)
         tick = self.clock.advance(gray, frame, t)
         if tick is None:
             self.stats.repeated_frames += 1
@@ -117,12 +120,13 @@ class Detector:
         self.stats.global_changes += self.motion.global_changes - before
         if fg is None:
             return events
+        self.activity.update(fg, t)
         # thrown objects are at most ~40 px across at full resolution (plus the blur of motion); bigger blobs are
         # insects at the lens, trees, people
         max_area = int((60 / scale) ** 2)
         blobs = extract(fg, max_area=max_area)
         period = self.clock.period or (1.0 / self.cfg.fps if self.cfg.fps else 0.05)
-        self.tracker.accel = self._gravity_px * period * period
+        self.tracker.gravity, self.tracker.height, self.tracker.period = self._gravity_px, float(gray.shape[0]), period
         ended = self.tracker.step(tick, t, blobs)
         return events + self._judge(ended)
 
@@ -181,6 +185,8 @@ class Detector:
                         image_width=self.full_width)
 
     def _report(self, tr: Track, verdict: Verdict, events: list[LitteringEvent]) -> None:
+        if self._habitual(tr, verdict):
+            return
         s, pts = self.scale, verdict.points
         frame_of = self.clock.frame_of
         ev = LitteringEvent(
@@ -199,6 +205,22 @@ class Detector:
         if not self._duplicate(ev):
             events.append(ev)
             self._recent = [*self._recent[-7:], ev]
+
+    def _habitual(self, tr: Track, verdict: Verdict) -> bool:
+        """A fall along cells of habitual motion must win by a wider margin (``vision/activity_map.py``); one that
+        does not is rejected as ``habitual_motion``. Along quiet cells, or while the map is cold, nothing changes.
+        """
+        pts = verdict.points
+        extra = self.activity.extra_evidence([tr.xs[i] for i in pts], [tr.ys[i] for i in pts])
+        if extra <= 0.0:
+            return False
+        p = self.classifier_params
+        strict = classify(tr, self.cfg, self.scale, self.full_height, replace(p, min_evidence=p.min_evidence + extra),
+                          camera=self.camera, image_width=self.full_width)
+        if strict.falling:
+            return False
+        self.stats.rejected["habitual_motion"] = self.stats.rejected.get("habitual_motion", 0) + 1
+        return True
 
     def _duplicate(self, ev: LitteringEvent) -> bool:
         """A fall split into two tracks (a gap, an exposure jump) is reported once, by whichever part ended first:

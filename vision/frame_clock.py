@@ -37,6 +37,7 @@ class FrameClock:
         self._prev_t = 0.0
         self._level = 0.0
         self._intervals: deque[float] = deque(maxlen=32)
+        self._period: float | None = None  # ``period`` of the intervals as they are, recomputed when one is added
         self._frames = np.zeros(RING, np.int64)
 
     def reset(self) -> None:
@@ -45,7 +46,7 @@ class FrameClock:
 
     def advance(self, gray: GrayFrame, frame: int, t: float) -> int | None:
         """The tick of this frame, or None when it repeats the previous one."""
-        small = gray[:: self.grid, :: self.grid]
+        small = np.ascontiguousarray(gray[:: self.grid, :: self.grid])  # one copy, kept as the next reference
         if self._prev is not None and self._prev.shape == small.shape:
             diff = float(cv2.mean(cv2.absdiff(small, self._prev))[0])
             exact = diff == 0.0 and self._prev_full is not None and self._prev_full.shape == gray.shape and \
@@ -60,9 +61,10 @@ class FrameClock:
             steps = self._steps(dt)
             if dt > 0:
                 self._intervals.append(dt)
+                self._period = self._mean_period()
         else:
             steps = 1
-        self._prev, self._prev_full, self._prev_t = small.copy(), gray, t
+        self._prev, self._prev_full, self._prev_t = small, gray, t
         self.gaps += steps > 1
         self.tick += steps
         self._frames[self.tick % RING] = frame
@@ -71,10 +73,16 @@ class FrameClock:
     @property
     def period(self) -> float | None:
         """Seconds between frames of new content, once a few intervals are known."""
+        return self._period
+
+    def _mean_period(self) -> float | None:
+        """The mean interval without the lost-frame gaps (those above 2.5x the median); None with fewer than 4."""
         if len(self._intervals) < 4:
             return None
-        iv = np.asarray(self._intervals)
-        return float(iv[iv <= 2.5 * np.median(iv)].mean())
+        iv = sorted(self._intervals)  # 32 numbers at most: Python's sort beats numpy's per-call cost here
+        mid = len(iv) // 2
+        median = iv[mid] if len(iv) % 2 else (iv[mid - 1] + iv[mid]) / 2
+        return float(np.mean([v for v in self._intervals if v <= 2.5 * median]))  # in arrival order, as before
 
     def _steps(self, dt: float) -> int:
         """Content periods in ``dt``: the mean interval between new frames is the period (repeats make the

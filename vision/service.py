@@ -29,6 +29,7 @@ from store.db import connect
 from store.littering import CameraHealth, upsert_camera, upsert_health
 from store.registry import DeviceRegistry
 from vision import metrics as m
+from vision.activity_map import ActivityParams
 from vision.camera_config import CameraConfig, load_cameras
 from vision.decode import BadFrameError
 from vision.frame_guard import checked_size, inside
@@ -43,7 +44,7 @@ from vision.reports import (
     WorkerReport,
 )
 from vision.silence import CameraStatus, CameraStatusSink, SilenceWatch
-from vision.workers import FrameItem, WorkerConfig, in_partition, parse_partition, worker_for, worker_main
+from vision.workers import FrameItem, WorkerConfig, close_inbox, in_partition, parse_partition, worker_for, worker_main
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,8 @@ class VisionService:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.terminate()
-        for inbox in self._inboxes:
-            inbox.cancel_join_thread()  # a dead worker's queued frames (QoS 0) may be dropped; never hang at exit
+        for inbox, proc in zip(self._inboxes, self._procs, strict=False):
+            close_inbox(inbox, proc)  # no feeder thread outlives stop(), and exit never waits on a dead reader
         self._stop.set()
         for th in self._threads:
             th.join(timeout=5)
@@ -154,7 +155,10 @@ class VisionService:
         return WorkerConfig(self.settings.site, self.settings.database_url, self.settings.evidence_dir, cams,
                             self.silent_after_s, self.alert_sink,
                             max_cameras=self.settings.vision_max_cameras_per_worker,
-                            ring_bytes=self.settings.vision_ring_bytes)
+                            ring_bytes=self.settings.vision_ring_bytes,
+                            activity=ActivityParams(tau_h=self.settings.activity_map_tau_h,
+                                                    warmup_h=self.settings.activity_map_warmup_h),
+                            activity_save_s=self.settings.activity_map_save_s)
 
     def _spawn(self, index: int, conf: WorkerConfig) -> BaseProcess:
         proc = self._ctx.Process(target=worker_main, args=(conf, self._inboxes[index], self._outbox),

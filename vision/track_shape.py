@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_TERMS = 10  # w dt^0..4, then w dt^0..2 y, then w dt^0..1 x
+
 
 def falling_span(y: np.ndarray, tolerance: float, frames: np.ndarray | None = None,
                  min_fill: float = 0.0) -> tuple[int, int]:
@@ -17,20 +19,23 @@ def falling_span(y: np.ndarray, tolerance: float, frames: np.ndarray | None = No
     With ``frames``, parts seen in at least ``min_fill`` of their frames come first: a track that ran on after the
     object can string scattered blobs into a longer but sparse descent.
     """
+    # a loop over Python numbers: the cuts depend on each other, and per-element numpy indexing costs ~10x more
+    ys = np.asarray(y, dtype=np.float64).tolist()
+    fs = None if frames is None else np.asarray(frames).tolist()
+    n = len(ys)
     best, best_key = (0, 0), (False, -np.inf)
-    start, low = 0, y[0]
-    for i in range(1, len(y) + 1):
-        if i == len(y) or y[i] < low - tolerance:
-            descent = float(y[i - 1] - y[start])
+    start, low = 0, ys[0]
+    for i in range(1, n + 1):
+        if i == n or ys[i] < low - tolerance:
+            descent = ys[i - 1] - ys[start]
             # a span shorter than its points (frames repeated where two pieces overlap) counts as fully seen
-            dense = frames is None or (i - start) / max(float(frames[i - 1] - frames[start] + 1),
-                                                        float(i - start)) >= min_fill
+            dense = fs is None or (i - start) / max(float(fs[i - 1] - fs[start] + 1), float(i - start)) >= min_fill
             if i - start >= 2 and (dense, descent) > best_key:
                 best, best_key = (start, i), (dense, descent)
-            if i < len(y):
-                start, low = i, y[i]
-        else:
-            low = max(low, y[i])
+            if i < n:
+                start, low = i, ys[i]
+        elif ys[i] > low:
+            low = ys[i]
     return best
 
 
@@ -117,7 +122,7 @@ def _first_stray(frames: np.ndarray, x: np.ndarray, y: np.ndarray, kept: np.ndar
     """
     targets = np.arange(lo, hi)
     hist_pos = targets[:, None] + np.arange(-history, 0)[None, :]
-    hist = kept[np.clip(hist_pos, 0, None)]
+    hist = kept[np.maximum(hist_pos, 0)]
     point = kept[targets]
     miss = _extrapolation_miss(frames, x, y, hist, hist_pos >= 0, point)
     gap = frames[point] - frames[kept[targets - 1]]
@@ -128,10 +133,20 @@ def _first_stray(frames: np.ndarray, x: np.ndarray, y: np.ndarray, kept: np.ndar
 def _extrapolation_miss(frames: np.ndarray, x: np.ndarray, y: np.ndarray, hist: np.ndarray, ok: np.ndarray,
                         target: np.ndarray) -> np.ndarray:
     """Distance of each target point from the curve through its history points (rows of ``hist``, ``ok`` marks
-    real ones), as a batch of weighted least-squares fits centred on the target.
+    real ones), as a batch of weighted least-squares fits centred on the target: a parabola in y and a line in x.
+
+    Both share the weighted sums of the time offsets' powers, so all sums come from one stack of terms and one
+    reduction (frame offsets are whole numbers, and centres halves of a pixel: the sums are exact in any order).
     """
     dt = (frames[hist] - frames[target][:, None]).astype(np.float64)
-    w = ok.astype(np.float64)
-    py = _fit_constant(w, dt, y[hist], 2)
-    px = _fit_constant(w, dt, x[hist], 1)
+    terms = np.empty((_TERMS, *dt.shape))
+    terms[0] = ok
+    np.multiply.accumulate(np.broadcast_to(dt, (4, *dt.shape)), axis=0, out=terms[1:5])
+    terms[1:5] *= terms[0]  # w dt^k, k = 1..4
+    terms[5:8] = terms[0:3] * y[hist]
+    terms[8:10] = terms[0:2] * x[hist]
+    s0, s1, s2, s3, s4, r0, r1, r2, q0, q1 = terms.sum(axis=2)
+    det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2)
+    py = (r0 * (s2 * s4 - s3 * s3) - s1 * (r1 * s4 - s3 * r2) + s2 * (r1 * s3 - s2 * r2)) / det
+    px = (q0 * s2 - q1 * s1) / (s0 * s2 - s1 * s1)
     return np.asarray(np.hypot(y[target] - py, x[target] - px), dtype=np.float64)

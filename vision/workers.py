@@ -18,12 +18,18 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import psycopg
 
 from common.retry import Backoff, retry_until
+from store.activity_maps import load_map, save_map
 from store.db import Conn, connect
 from store.littering import set_clip, set_evidence
+from vision.activity_map import ActivityMap, ActivityParams
 from vision.camera_config import CameraConfig
 from vision.decode import BadFrameError, decode_gray, scale_for_width
 from vision.detector import Detector, LitteringEvent
@@ -69,6 +75,22 @@ def in_partition(camera: str, partition: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest, "big") % partition[1] == partition[0]
 
 
+def close_inbox(inbox: Queue[Any], proc: BaseProcess, timeout_s: float = 5.0) -> None:
+    """End the inbox of a worker told to stop, so that its feeder thread does not outlive ``stop()``.
+
+    A worker that exited by itself read everything up to the final ``None``: close the queue and join the feeder.
+    A worker that had to be terminated may have left frames (QoS 0: they go) and even the queue's read lock behind,
+    so its feeder may never finish writing: it is left to die with the process, and exit does not wait for it.
+    """
+    proc.join(timeout_s)
+    if proc.exitcode != 0:
+        inbox.cancel_join_thread()
+        inbox.close()
+        return
+    inbox.close()
+    inbox.join_thread()
+
+
 FrameItem = tuple[str, bytes, float, int]
 """A frame handed to a worker: camera id, JPEG bytes, capture time (epoch ms), width from the JPEG header."""
 
@@ -100,9 +122,11 @@ class WorkerConfig:
     evidence_dir: Path
     cameras: dict[str, dict[str, object]]  # CAMERA.json objects by id (plain dicts: they cross a process boundary)
     silent_after_s: float = 10.0
-    alert_sink: AlertSink | None = None  # a module-level function, so it pickles by name
+    alert_sink: AlertSink | None = None  # picklable (wiring.LitteringAlerts): it goes to the worker
     max_cameras: int = 64  # cameras this worker keeps state for: fake ids cannot grow its memory without bound
     ring_bytes: int = 48 * 1024 * 1024  # JPEG bytes of one camera's evidence ring
+    activity: ActivityParams = field(default_factory=ActivityParams)  # the cameras' activity maps
+    activity_save_s: float = 300.0  # seconds between saves of a camera's activity map
 
 
 @dataclass
@@ -118,6 +142,7 @@ class CameraState:
     pending: list[PendingEvidence] = field(default_factory=list)
     idle: bool = False
     rejected_reported: dict[str, int] = field(default_factory=dict)  # detector's rejected tracks, as last reported
+    activity_saved: float = field(default_factory=time.monotonic)  # when its activity map was last saved
 
     @property
     def fps(self) -> float:
@@ -147,6 +172,7 @@ class Worker:
             raw = self.conf.cameras.get(camera, {"id": camera})
             cfg = CameraConfig.model_validate(raw)
             state = CameraState(cfg, Detector(cfg), FrameRing(cfg.fps or 25.0, max_bytes=self.conf.ring_bytes))
+            state.detector.activity = self._load_activity(camera)
             self.cams[camera] = state
         return state
 
@@ -171,6 +197,8 @@ class Worker:
         st.frames += 1
         st.ring.append(index, jpeg)
         events = st.detector.feed(gray, index, (ts_ms - st.first_ts_ms) / 1000.0, scale)
+        if time.monotonic() - st.activity_saved >= self.conf.activity_save_s:
+            self._save_activity(st)
         for ev in events:
             self._on_event(st, ev)
         self._flush_evidence(st, index)
@@ -279,6 +307,54 @@ class Worker:
             self._conn.close()
         self._conn = None
 
+    def _load_activity(self, camera: str) -> ActivityMap:
+        """The camera's stored activity map, or a fresh one (no database, none stored, unreadable, or the database
+        not answering: a map is worth one attempt, never a stalled camera).
+        """
+        fresh = ActivityMap(self.conf.activity)
+        found: list[bytes] = []
+
+        def work(conn: Conn) -> None:
+            row = load_map(conn, self.conf.site, camera)
+            if row is not None:
+                found.append(row.data)
+
+        if not self._try_db(work, f"loading the activity map of {camera}") or not found:
+            return fresh
+        try:
+            return ActivityMap.from_bytes(found[0], self.conf.activity)
+        except ValueError:
+            log.exception("stored activity map of camera %s unreadable; starting a new one", camera)
+            return fresh
+
+    def _save_activity(self, st: CameraState) -> None:
+        """Store the camera's activity map (once it knows a frame size); a failed save is retried next period."""
+        st.activity_saved = time.monotonic()
+        amap = st.detector.activity
+        if amap.shape is None:
+            return
+        rows, cols = amap.grid
+        data = amap.to_bytes()
+        work = functools.partial(save_map, site=self.conf.site, camera_id=st.cfg.id, rows=rows, cols=cols,
+                                 observed_s=amap.observed_s, data=data)
+        self._try_db(work, f"saving the activity map of {st.cfg.id}")
+
+    def _try_db(self, work: Callable[[Conn], None], what: str) -> bool:
+        """Run ``work(conn)`` in one transaction, once; False (logged) when there is no database or it failed."""
+        url = self.conf.database_url
+        if url is None:
+            return False
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = connect(url)
+            with self._conn.transaction():
+                work(self._conn)
+        except psycopg.Error as exc:
+            log.warning("%s failed: %s", what, exc)
+            self._drop_conn(exc)
+            return False
+        return True
+
     def close(self) -> None:
         """Judge open tracks, write pending evidence and wait for clips: what a clean stop owes its events."""
         self.report_counts()
@@ -286,6 +362,7 @@ class Worker:
             for ev in st.detector.finish():
                 self._on_event(st, ev)
             self._flush_evidence(st, None)
+            self._save_activity(st)
         self._encoder.shutdown(wait=True)
         if self._conn is not None:
             self._conn.close()

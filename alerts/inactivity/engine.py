@@ -90,7 +90,8 @@ class InactivityEngine:
         r, cfg = self.residents[rid], self.settings[rid]
         pstate = PresenceState.from_json(self.presence[rid].to_json())
         src = self.states[rid]
-        state = InactivityState(src.model, src.silence_since, src.raised_for)  # the model is only read
+        state = InactivityState(src.model, src.silence_since, src.raised_for, src.last_door, src.left_at,
+                                src.unconfirmed_since)  # the model is only read
         at, end = now, now + horizon
         for _ in range(64):
             settle(pstate, r, at, self.presence_cfg)

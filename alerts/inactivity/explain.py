@@ -13,7 +13,8 @@ __all__ = ["clock", "duration", "explanation"]  # the words themselves live in a
 
 def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, usual_min: float,
                 longest_min: float | None, window_days: float, cold: bool, cold_hours: float,
-                history_days: float, cold_days: float, counted_from: datetime | None = None) -> str:
+                history_days: float, cold_days: float, counted_from: datetime | None = None,
+                unconfirmed: bool = False) -> str:
     """The alert's one-line reason, e.g. "no activity since 09:42 (3 h 10 min); on weekdays at this hour this
     resident is usually active within 50 min (the longest quiet spell in 30 days: 1 h 35 min)".
     """
@@ -21,6 +22,9 @@ def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, us
     text = f"no activity since {clock(since, now, tz)} ({duration(quiet)})"
     if counted_from is not None and counted_from > since:
         text += f", counted from {clock(counted_from, now, tz)} (quiet hours or an away period before that)"
+    if unconfirmed:
+        return (text + "; the last sign came while the resident was thought to be out and not after the flat door,"
+                       f" so only the fixed {cold_hours:g} h threshold applies")
     if cold:
         return (text + f"; still learning this resident's routine ({history_days:.0f} of {cold_days:g} days), so a"
                        f" fixed {cold_hours:g} h threshold applies")

@@ -9,6 +9,12 @@ Suspended: presence "out" (gate out, or the door then silence unless the gates l
 see ``at_home``), an open door decision, an away / hospital /
 travelling period of the resident. Quiet hours never raise by themselves: a silence that began inside them counts
 from their end, and a due time inside them waits for their end.
+
+An unconfirmed return gets only the fixed ``max_hours`` threshold: while the resident is out, a sign of life that
+does not follow the flat door (within ``RETURN_DOOR``) cannot be them coming home, since a return passes the door.
+It is a sensor firing in the empty flat (a pet, a glitch), or the outing was wrongly inferred and they are home.
+The door, a gate passage or signs spanning ``CONFIRM_AFTER`` without a gap over ``CONFIRM_GAP`` (someone moving
+about, not a sensor that fires now and then in an empty flat) confirm the return.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from alerts.presence import PresenceEvent, PresenceState, Resident
 
 ALERT_TYPE = "no_activity"
 SEVERITY = "critical"
+RETURN_DOOR = timedelta(minutes=10)  # a sign this soon after the flat door may be the resident coming home
+CONFIRM_AFTER = timedelta(minutes=5)  # signs spanning this long, with no gap over CONFIRM_GAP, confirm a return
+CONFIRM_GAP = timedelta(minutes=30)
 
 
 @dataclass
@@ -34,17 +43,23 @@ class InactivityState:
     model: RoutineModel
     silence_since: datetime | None = None  # the last sign of life at home, or the return through the gate
     raised_for: datetime | None = None  # the silence (its ``silence_since``) a no_activity alert was raised for
+    last_door: datetime | None = None  # the last flat door event
+    left_at: datetime | None = None  # the last gate passage out, until one in
+    unconfirmed_since: datetime | None = None  # a sign while out that did not follow the door: not yet a return
     _cache: dict[tuple[int, int, int], tuple[float, Any, float]] = field(default_factory=dict, repr=False)
 
     def to_record(self) -> tuple[bytes, dict[str, Any]]:
         """(model image, rule progress) for the store: bytes and a JSON-friendly dict."""
-        meta = {"silence_since": _iso(self.silence_since), "raised_for": _iso(self.raised_for)}
+        meta = {"silence_since": _iso(self.silence_since), "raised_for": _iso(self.raised_for),
+                "last_door": _iso(self.last_door), "left_at": _iso(self.left_at),
+                "unconfirmed_since": _iso(self.unconfirmed_since)}
         return self.model.to_bytes(), meta
 
     @classmethod
     def from_record(cls, model: bytes, meta: dict[str, Any]) -> InactivityState:
         """The state of a ``to_record`` pair, as the store returns it."""
-        return cls(RoutineModel.from_bytes(model), _parse(meta.get("silence_since")), _parse(meta.get("raised_for")))
+        return cls(RoutineModel.from_bytes(model), _parse(meta.get("silence_since")), _parse(meta.get("raised_for")),
+                   _parse(meta.get("last_door")), _parse(meta.get("left_at")), _parse(meta.get("unconfirmed_since")))
 
 
 @dataclass(frozen=True)
@@ -89,9 +104,24 @@ def observe(state: InactivityState, resident: Resident, ev: PresenceEvent, home_
     state.model.seen(ev.ts)
     if ev.kind == "access":
         state.silence_since = ev.ts if ev.direction == "in" else None
+        state.left_at = ev.ts if ev.direction == "out" else None
+        state.unconfirmed_since = None
         return
+    unconfirmed = state.unconfirmed_since
+    if ev.kind == "door":
+        state.last_door = ev.ts
+        state.unconfirmed_since = None
+    elif not home_before and (state.last_door is not None or state.left_at is not None):  # out, not unknown
+        through_door = state.last_door is not None and ev.ts - state.last_door <= RETURN_DOOR
+        state.unconfirmed_since = None if through_door else ev.ts
+    elif unconfirmed is not None:
+        previous = state.silence_since
+        if previous is not None and ev.ts - previous > CONFIRM_GAP:
+            state.unconfirmed_since = ev.ts  # isolated triggers an hour apart are no one moving about
+        elif ev.ts - unconfirmed >= CONFIRM_AFTER:
+            state.unconfirmed_since = None
     start = state.silence_since
-    if (start is not None and home_before and ev.ts > start
+    if (start is not None and home_before and unconfirmed is None and ev.ts > start
             and not any(a < ev.ts and b > start for a, b in resident.away)
             and state.model.learn(start, ev.ts, tz)):
         state._cache.clear()
@@ -133,6 +163,8 @@ def _threshold(state: InactivityState, start: datetime, now: datetime, settings:
     """(minutes, hour view or None, alpha, cold) for a silence counted from ``start``."""
     model = state.model
     dtype, hour = slot_of(start, tz)
+    if state.unconfirmed_since is not None:  # a sign in what may be an empty flat: only the longest threshold
+        return settings.max_hours * 60.0, None, math.nan, False
     if model.history_days(now) < settings.cold_start_days:
         hours = settings.cold_day_hours if 7 <= hour < 19 else settings.cold_night_hours
         return hours * 60.0, None, math.nan, True
@@ -181,6 +213,7 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
     due = start + timedelta(minutes=minutes)
     if now < due:
         return None
+    unconfirmed = state.unconfirmed_since is not None
     state.raised_for = since
     quiet_min = (now - start).total_seconds() / 60.0
     dtype, hour = slot_of(start, tz)
@@ -193,12 +226,13 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
         since=since, now=now, tz=tz, day_type=DAY_TYPES[dtype], usual_min=view.usual_min if view else 0.0,
         longest_min=view.longest_min if view else None, window_days=settings.learning_window_days, cold=cold,
         cold_hours=minutes / 60.0, history_days=history, cold_days=settings.cold_start_days,
-        counted_from=start)
+        counted_from=start, unconfirmed=unconfirmed)
     details: dict[str, Any] = {
         "silence_since": since.isoformat(), "counted_from": start.isoformat(),
         "quiet_minutes": round((now - since).total_seconds() / 60.0, 1), "threshold_minutes": round(minutes, 1),
         "probability_normal": None if probability is None else round(probability, 6),
-        "alpha": None if cold else round(alpha, 6), "cold_start": cold, "history_days": round(history, 1),
+        "alpha": None if cold or unconfirmed else round(alpha, 6), "cold_start": cold,
+        "unconfirmed_return": unconfirmed, "history_days": round(history, 1),
         "day_type": DAY_TYPES[dtype], "hour": hour,
         "usual_minutes": None if view is None else round(view.usual_min, 1),
         "longest_minutes": None if view is None or view.longest_min is None else round(view.longest_min, 1),

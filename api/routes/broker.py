@@ -1,7 +1,8 @@
 """Per-device broker accounts (admin only): issue, list, rotate, revoke; each change reloads the broker.
 
 The password is in the response of issue and rotate only, with ``Cache-Control: no-store``: EstateWatch keeps a hash.
-Device accounts are registered as devices too, so ``EW_REQUIRE_REGISTERED_DEVICES`` accepts them.
+Device accounts are registered as devices too (and unregistered on revoke), so ``EW_REQUIRE_REGISTERED_DEVICES``
+accepts exactly them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from api.broker_port import (
 from api.deps import Admin, PoolDep, SettingsDep
 from api.models.broker import BrokerAccount, BrokerAccountBody, BrokerAccountIssued, BrokerAccountList
 from common.settings import Settings
+from store.db import Pool
 from store.devices import register
+from store.registry import unregister
 
 router = APIRouter(prefix="/api/v1/broker", tags=["broker"])
 DEVICE_KINDS = frozenset({"sensor", "camera", "gate", "unit"})
@@ -107,13 +110,22 @@ def rotate_account(_: Admin, username: str, accounts: AccountsDep, settings: Set
 
 @router.delete("/accounts/{username}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses={404: {"description": "no such account"}, 503: {"description": "broker not reloaded"}})
-def revoke_account(_: Admin, username: str, accounts: AccountsDep, settings: SettingsDep) -> Response:
-    """Remove an account; the broker refuses it and drops its connections."""
+def revoke_account(_: Admin, username: str, accounts: AccountsDep, settings: SettingsDep,
+                   pool: PoolDep) -> Response:
+    """Remove an account and unregister its device; the broker refuses it and drops its connections."""
     _of_site(accounts, username, settings.site)
     try:
         accounts.revoke(username)
     except AccountNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except BrokerUnavailableError as exc:
+    except BrokerUnavailableError as exc:  # out of the files already: out of the registered devices too
+        _unregister(pool, settings.site, username)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    _unregister(pool, settings.site, username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _unregister(pool: Pool, site: str, username: str) -> None:
+    """A device account's username is its device id (a service's is never a device): every role refuses it next."""
+    with pool.connection() as conn, conn.transaction():
+        unregister(conn, site, [username])

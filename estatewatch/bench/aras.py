@@ -7,9 +7,14 @@ default ``var/cache/aras/<house>/``) from a local mirror of the public repositor
 ``git clone`` of it, read at the pinned commit.
 
 Format: one file per day, 86,400 lines (one a second from 00:00:00), 20 binary sensor columns and the activity of
-resident 1 and 2. Mapping: any change of the house door contact (Co1) -> flat door; the tap and water-closet
-distance sensors (Di1, Di2) switching on -> water; every other sensor switching on (motion, force, IR, photocells
-of cupboards, sonar, bed) -> motion, at most one motion sign per 30 s; the temperature column (Te1) is dropped.
+resident 1 and 2. The two houses have different sensor layouts (the dataset's README_a.txt / README_b.txt, in
+``LAYOUTS``). Mapping, per house: any change of the house door contact (A: Co1, column 12; B: co3, column 3) ->
+flat door; the tap (A: Di1, B: di2) and water closet (A: Di2; B has none) switching on -> water; every other change
+of a sensor, on or off -> motion, at most one motion sign per 30 s. Every ARAS sensor is a state sensor that a
+person moves (a contact opened or closed, a pressure mat or force sensor sat on or left, a photocell uncovered or
+covered, a distance or sonar sensor approached or left), so its switching off is as much a sign of life as its
+switching on (unlike a PIR motion sensor, whose OFF is a timeout). House A's temperature column (Te1, column 19)
+is dropped.
 At home: any second in which not both residents are labelled "Going Out" (activity 2). Both houses have two
 residents, so they are evaluated as households (report only). The files carry no dates: day 1 is placed on a
 Monday (``NOMINAL_START``), so which days count as weekends is nominal.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,8 +40,21 @@ COMMIT = "e6bb6a257367f4cc1579ad99b353319bad8900eb"
 HOUSES = {"A": "datasets/aras/a/days", "B": "datasets/aras/b/days"}
 DAYS = 30
 COLUMNS = 22
-DOOR, TAP, TOILET, TEMPERATURE = 11, 16, 17, 18  # 0-based columns (Co1, Di1, Di2, Te1)
 GOING_OUT = 2
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which 0-based sensor columns of a house are its entrance door, its water sensors and what is no sign."""
+
+    door: int
+    water: tuple[int, ...]
+    dropped: tuple[int, ...]
+
+
+# From the dataset's own README_a.txt / README_b.txt (1-based columns there): A Co1 = 12 house door, Di1 = 17 tap,
+# Di2 = 18 water closet, Te1 = 19 temperature; B co3 = 3 house door, di2 = 7 tap, no water closet, no temperature.
+LAYOUTS = {"A": Layout(door=11, water=(16, 17), dropped=(18,)), "B": Layout(door=2, water=(6,), dropped=())}
 MOTION_EVERY_S = 30
 NOMINAL_START = datetime(2013, 1, 7)  # a Monday; the recordings carry no dates
 TZ = ZoneInfo("Europe/Istanbul")
@@ -89,30 +108,33 @@ def read_day(text: str, name: str = "day") -> npt.NDArray[np.int16]:
     return values.reshape(86_400, COLUMNS)
 
 
-def to_events(days: list[npt.NDArray[np.int16]], unit: str,
-              start: datetime) -> tuple[list[PresenceEvent], list[tuple[datetime, datetime]]]:
-    """(signs of life as events, at-home spans) of consecutive days, in local time ``start`` onwards."""
+def to_events(days: list[npt.NDArray[np.int16]], unit: str, start: datetime,
+              layout: Layout) -> tuple[list[PresenceEvent], list[tuple[datetime, datetime]]]:
+    """(signs of life as events, at-home spans) of consecutive days of one house, in local time ``start`` on."""
     data = np.concatenate(days)
     sensors = data[:, :20].astype(np.int8)
     change = np.diff(sensors, axis=0, prepend=sensors[:1])
     t0 = start.replace(tzinfo=TZ)
-    events: list[PresenceEvent] = []
-    door_s = np.nonzero(change[:, DOOR])[0]
-    water_s = np.nonzero((change[:, [TAP, TOILET]] > 0).any(axis=1))[0]
-    others = [c for c in range(20) if c not in (DOOR, TAP, TOILET, TEMPERATURE)]
-    motion_s = np.nonzero((change[:, others] > 0).any(axis=1))[0]
+    door = layout.door
+    water = list(layout.water)
+    door_s = np.nonzero(change[:, door])[0]
+    water_s = np.nonzero((change[:, water] > 0).any(axis=1))[0] if water else np.zeros(0, dtype=np.intp)
+    others = [c for c in range(20) if c != door and c not in layout.dropped]
+    moved = (change[:, others] != 0).any(axis=1)
+    moved[water_s] = False  # a tap turned on is already a water sign
     rows: list[tuple[int, int, str]] = [(int(s), 0, "door") for s in door_s]
     rows += [(int(s), 1, "water") for s in water_s]
     last = -MOTION_EVERY_S
-    for s in motion_s.tolist():
+    for s in np.nonzero(moved)[0].tolist():
         if s - last >= MOTION_EVERY_S:
             rows.append((s, 2, "motion"))
             last = s
     rows.sort()
+    events: list[PresenceEvent] = []
     for s, _, kind in rows:
         ts = t0 + timedelta(seconds=s)
         if kind == "door":
-            state = "open" if change[s, DOOR] > 0 else "closed"
+            state = "open" if change[s, door] > 0 else "closed"
             events.append(PresenceEvent(ts, "door", unit=unit, state=state))
         elif kind == "water":
             events.append(PresenceEvent(ts, "water", unit=unit, litres=1.0))
@@ -130,7 +152,7 @@ def load_house(house: str, cache: Path | None = None) -> CasasHome:
     paths = materialise(house, cache_dir(cache))
     days = [read_day(p.read_text(encoding="ascii", errors="replace"), p.name) for p in paths]
     name = f"aras_{house.lower()}"
-    events, spans = to_events(days, name, NOMINAL_START)
+    events, spans = to_events(days, name, NOMINAL_START, LAYOUTS[house])
     if not events:
         raise CasasError(f"ARAS {house}: no signs of life")
     start = NOMINAL_START.replace(tzinfo=TZ)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from estatewatch.bench import world_cache
 from estatewatch.bench.littering_world import condition_rows, run_world_scene, summarize_conditions
 from simulators.camera.render import Renderer
 from simulators.camera.scene import DISTRACTOR_KINDS, ground_truth, make_scene
@@ -172,7 +174,7 @@ def summarize(results: list[SceneResult]) -> dict[str, Any]:
 
 def _seeds(text: str) -> list[int]:
     out: list[int] = []
-    for part in text.split(","):
+    for part in filter(None, text.split(",")):  # "" is no scenes
         a, _, b = part.partition("-")
         out += list(range(int(a), int(b or a) + 1))
     return out
@@ -188,7 +190,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--world", action="store_true", help="scenes drawn from the world ranges")
     ap.add_argument("--per-scene", action="store_true", help="keep the per-scene rows in the output")
+    ap.add_argument("--cache", help="footage cache for world scenes (estatewatch/bench/world_cache.py)")
     a = ap.parse_args()
+    if a.cache:
+        os.environ[world_cache.ENV] = a.cache  # the pool's processes inherit it
     report = evaluate(_seeds(a.seeds), _seeds(a.distractor_seeds), width=1280, height=720, fps=20.0,
                       duration=a.seconds, distractor_duration=a.distractor_seconds, workers=a.workers, world=a.world)
     if not a.per_scene:

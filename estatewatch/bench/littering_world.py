@@ -14,10 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from simulators.camera.publish import write_scene_file
-from simulators.camera.render import Renderer
-from simulators.camera.scene import FLOOR_M, WORLD_DISTRACTORS, Scene, ground_truth
-from simulators.camera.world import world_scene
+from estatewatch.bench.world_cache import cache_root, jpeg_stream, make_scene, video_file
+from simulators.camera.scene import FLOOR_M, Scene, ground_truth
 from vision.camera_config import CameraConfig
 from vision.decode import GrayFrame, decode_gray, scale_for_width
 from vision.detector import Detector, LitteringEvent
@@ -26,14 +24,17 @@ from vision.offline import video_frames
 WALL_GREY = 172.0  # the rendered facade's wall, in grey levels
 
 
-def _frames(scene: Scene, folder: Path) -> Iterator[tuple[GrayFrame, int]]:
-    """Decoded frames as the detector would get them from this scene's video."""
+def _frames(scene: Scene, folder: Path, kind: str, duration: float) -> Iterator[tuple[GrayFrame, int]]:
+    """Decoded frames as the detector would get them from this scene's video (from the footage cache when
+    ``EW_WORLD_CACHE`` names one, ``estatewatch/bench/world_cache.py``).
+    """
+    root = cache_root()
     if scene.codec == "jpeg":
         scale = scale_for_width(scene.width)
-        for _, data in Renderer(scene).jpegs():
+        for data in jpeg_stream(scene, root, kind, duration):
             yield decode_gray(data, scale), scale
         return
-    yield from video_frames(write_scene_file(scene, folder))
+    yield from video_frames(video_file(scene, folder, root, kind, duration))
 
 
 def run_world_scene(seed: int, kind: str, duration: float,
@@ -42,12 +43,7 @@ def run_world_scene(seed: int, kind: str, duration: float,
     (chosen by the seed), so its false alarms belong to that kind. ``rejected`` (when given) receives the
     detector's count of tracks rejected per reason.
     """
-    if kind == "distractors":
-        scene = world_scene(seed, duration, throws=False)
-        only = WORLD_DISTRACTORS[seed % len(WORLD_DISTRACTORS)]
-        scene.distractors = {k: v for k, v in scene.distractors.items() if k == only}
-    else:
-        scene = world_scene(seed, duration)
+    scene = make_scene(seed, kind, duration)
     truths = ground_truth(scene)
     for tr in truths:
         tr["conditions"] = conditions(scene, tr)
@@ -55,7 +51,7 @@ def run_world_scene(seed: int, kind: str, duration: float,
     lost = np.random.default_rng(seed + 7_777).random(scene.n_frames) < scene.drop_rate
     events: list[LitteringEvent] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (gray, scale) in enumerate(_frames(scene, Path(tmp))):
+        for i, (gray, scale) in enumerate(_frames(scene, Path(tmp), kind, duration)):
             if i < len(lost) and lost[i]:
                 continue
             events += detector.feed(gray, i, i / scene.fps, scale)

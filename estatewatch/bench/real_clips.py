@@ -94,6 +94,7 @@ class Clip:
     camera: str
     annotation: str
     notes: str = ""
+    source_frames: int | None = None  # frames the whole file decodes to (checked against the footage)
 
     @property
     def cache_name(self) -> str:
@@ -143,11 +144,16 @@ def parse_clip(raw: dict[str, Any], where: str) -> Clip:
     fps = _require(raw, "fps", (int, float), where)
     if fps <= 0:
         raise ManifestError(f"{where}: 'fps' must be positive")
+    frames = _frame_pair(raw.get("frames"), where)
+    source_frames = raw.get("source_frames")
+    if source_frames is not None and (not isinstance(source_frames, int) or isinstance(source_frames, bool)
+                                      or source_frames <= frames[1]):
+        raise ManifestError(f"{where}: 'source_frames' must be an integer above the last frame of 'frames'")
     return Clip(id=_require(raw, "id", str, where), repo=_require(raw, "repo", str, where), commit=commit,
                 path=_require(raw, "path", str, where), sha256=sha, licence=licence, kind=kind, split=split,
-                resolution=(res[0], res[1]), fps=float(fps), frames=_frame_pair(raw.get("frames"), where),
+                resolution=(res[0], res[1]), fps=float(fps), frames=frames,
                 camera=_require(raw, "camera", str, where), annotation=_require(raw, "annotation", str, where),
-                notes=str(raw.get("notes", "")))
+                notes=str(raw.get("notes", "")), source_frames=source_frames)
 
 
 def load_manifest(path: Path = DEFAULT_MANIFEST) -> list[Clip]:

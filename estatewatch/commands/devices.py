@@ -1,7 +1,8 @@
 """``estatewatch devices``: per-device and per-service broker accounts (issue, rotate, revoke, list, sync).
 
 Secrets are printed once and kept nowhere: the registry holds a Mosquitto hash. Device accounts are also registered
-in the ``devices`` table, so ``EW_REQUIRE_REGISTERED_DEVICES`` accepts exactly the devices that can log in.
+in the ``devices`` table when issued and unregistered when revoked, so ``EW_REQUIRE_REGISTERED_DEVICES`` accepts
+exactly the devices that can log in.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import typer
 
 from estatewatch.broker_accounts import (
     DEVICE_KINDS,
+    Account,
     AccountError,
     AccountRequest,
     BrokerAccounts,
@@ -63,6 +65,21 @@ def register_devices(settings: Settings, issued: Sequence[Issued]) -> int:
     with connect(settings.database_url) as conn, conn.transaction():
         devices.register(conn, settings.site, rows, units)
     return len(rows)
+
+
+def unregister_devices(settings: Settings, gone: Sequence[Account]) -> int:
+    """Unregister the devices of revoked accounts (when a database is configured); returns how many were."""
+    by_site: dict[str, list[str]] = {}
+    for account in gone:
+        if account.kind in DEVICE_KINDS:
+            by_site.setdefault(account.site, []).append(account.username)
+    if not by_site or settings.database_url is None:
+        return 0
+    from store.db import connect
+    from store.registry import unregister
+
+    with connect(settings.database_url) as conn, conn.transaction():
+        return sum(unregister(conn, site, ids) for site, ids in by_site.items())
 
 
 def read_csv(path: Path, site: str) -> list[AccountRequest]:
@@ -202,12 +219,22 @@ def rotate(username: str, as_json: Annotated[bool, typer.Option("--json", help="
 
 @devices_app.command("revoke")
 def revoke(username: str) -> None:
-    """Remove an account: the broker refuses it and drops its connections."""
+    """Remove an account and unregister its device: the broker refuses it and drops its connections, and every
+    role refuses the device's id from its next registry reload, whatever account its messages come through.
+    """
+    settings = _settings()
+    accounts = _registry(settings)
+    account = next((a for a in accounts.accounts() if a.username == username), None)
     try:
-        gone = _registry(_settings()).revoke(username)
-    except (AccountError, BrokerReloadError) as exc:
+        gone = accounts.revoke(username)
+    except AccountError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"revoked {gone.username} ({gone.kind.value})")
+    except BrokerReloadError as exc:  # the account is out of the files already: out of the devices too
+        if account is not None:
+            unregister_devices(settings, [account])
+        raise _fail(exc) from exc
+    unregistered = unregister_devices(settings, [gone])
+    typer.echo(f"revoked {gone.username} ({gone.kind.value})" + (", unregistered" if unregistered else ""))
 
 
 @devices_app.command("list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -74,6 +75,9 @@ def eval_littering(
     fetch: Annotated[bool, typer.Option("--fetch", help="with --real: first copy the clips into DIR")] = False,
     world: Annotated[bool, typer.Option("--world", help="draw every scene from the world ranges "
                                                        "(simulators/camera/world.py)")] = False,
+    cache: Annotated[Path | None, typer.Option(
+        "--cache", file_okay=False, help="with --world: keep rendered footage in DIR and reuse it "
+                                         "(estatewatch/bench/world_cache.py)")] = None,
 ) -> None:
     """Render simulator scenes (fixed seeds) and score the detector: recall, precision, false alarms, floors.
 
@@ -90,6 +94,10 @@ def eval_littering(
     if resolution not in RESOLUTIONS:
         raise typer.BadParameter(f"resolution must be one of {', '.join(RESOLUTIONS)}")
     width, height = RESOLUTIONS[resolution]
+    if cache is not None:
+        from estatewatch.bench.world_cache import ENV as WORLD_CACHE_ENV
+
+        os.environ[WORLD_CACHE_ENV] = str(cache)  # read by every evaluation process
     report = evaluate(parse_seeds(seeds), parse_seeds(distractor_seeds), width=width, height=height, fps=fps,
                       duration=seconds, distractor_duration=distractor_seconds, workers=workers, world=world)
     report["resolution"] = resolution
@@ -113,9 +121,9 @@ def _eval_real(clips_dir: Path, split: str | None, *, fetch: bool, as_json: bool
 
     from estatewatch.bench.real_clips import (
         DEFAULT_MANIFEST,
-        DEFAULT_MIRROR_ROOT,
         FetchError,
         ManifestError,
+        default_mirror_root,
         fetch_clips,
     )
     from estatewatch.bench.real_eval import evaluate_real
@@ -124,7 +132,7 @@ def _eval_real(clips_dir: Path, split: str | None, *, fetch: bool, as_json: bool
         raise typer.BadParameter("--split must be tune or report")
     try:
         if fetch:
-            fetch_clips(clips_dir, DEFAULT_MIRROR_ROOT)
+            fetch_clips(clips_dir, default_mirror_root())
         report = evaluate_real(clips_dir, DEFAULT_MANIFEST, split)
     except (ManifestError, FetchError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -249,3 +249,49 @@ def test_batch_backfill_learns_what_event_by_event_learning_does() -> None:
     assert batch.first_day == one_by_one.first_day
     with pytest.raises(ValueError, match="time order"):
         learn_history(RoutineModel(30.0), [events[1].ts, events[0].ts], TZ)
+
+
+def _outing_then(after: list[tuple[int, str]]) -> InactivityEngine:
+    """21 ordinary days; on day 22 the resident leaves at 10:00 (the door, then silence: out), then ``after``:
+    (minutes after 10:00, kind) signs."""
+    day = START + timedelta(days=21)
+    eng = engine_after([e for e in routine(22) if e.ts < day + timedelta(hours=10)])
+    for minute, kind in [(0, "door"), (0, "door"), *after]:
+        ts = day + timedelta(hours=10, minutes=minute, seconds=1 if kind == "door" and minute == 0 else 0)
+        state = "closed" if kind == "door" else None
+        eng.on_event(PresenceEvent(ts, kind, unit=UNIT, state=state, sensor="kitchen-pir"))  # type: ignore[arg-type]
+    return eng
+
+
+def test_a_sign_in_the_empty_flat_is_not_a_return_home() -> None:
+    """Out through the door, then one motion an hour later without the door: only the fixed max_hours applies."""
+    eng = _outing_then([(60, "motion")])
+    state = eng.states["r1"]
+    assert state.unconfirmed_since is not None
+    sign = START + timedelta(days=21, hours=11)
+    assert eng.advance(sign + timedelta(hours=13, minutes=59)) == []  # a learnt day threshold is about 2 h
+    fired = eng.advance(sign + timedelta(hours=14))
+    assert len(fired) == 1
+    d = fired[0].details
+    assert d["unconfirmed_return"] is True
+    assert (d["threshold_minutes"], d["alpha"]) == (14 * 60, None)
+    assert "thought to be out and not after the flat door, so only the fixed 14 h threshold applies" in \
+        d["explanation"]
+    back = InactivityState.from_record(*state.to_record())
+    assert (back.unconfirmed_since, back.last_door, back.left_at) == (state.unconfirmed_since, state.last_door, None)
+
+
+def test_a_return_through_the_door_or_signs_of_someone_moving_about_count_again() -> None:
+    through_door = _outing_then([(120, "door"), (122, "motion")])
+    moving_about = _outing_then([(60, "motion"), (63, "motion"), (66, "motion")])
+    isolated = _outing_then([(60, "motion"), (100, "motion"), (140, "motion")])  # a sensor now and then
+    assert through_door.states["r1"].unconfirmed_since is None
+    assert moving_about.states["r1"].unconfirmed_since is None
+    assert isolated.states["r1"].unconfirmed_since is not None
+    for eng in (through_door, moving_about):
+        last = eng.states["r1"].silence_since
+        assert last is not None
+        fired = eng.advance(last + timedelta(hours=6))
+        assert len(fired) == 1
+        assert fired[0].details["unconfirmed_return"] is False
+        assert fired[0].at - last < timedelta(hours=4)  # the learnt threshold, not the fixed 14 h

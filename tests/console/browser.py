@@ -1,21 +1,18 @@
 """What the console's browser tests share: the served app's address, the test password, headless Chromium's
-launch settings, and signing in through the page as an operator would.
+launch settings, and signing in through the page as an operator would. The app is served by the suite's one
+live-server helper (``tests/api/live_server.py``).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import uvicorn
 from playwright.sync_api import Page
 
-from api.app import create_app
 from common.settings import Settings
-from estatewatch.embedded import free_port
+from tests.api.live_server import live_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -33,24 +30,10 @@ class LiveServer:
 
 
 @contextmanager
-def serve(settings: Settings, start_timeout_s: float = 20.0) -> Iterator[LiveServer]:
-    """Run the real app under uvicorn on a free port in a background thread until the block ends."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                            timeout_graceful_shutdown=1, lifespan="on", proxy_headers=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + start_timeout_s
-    while not server.started:  # uvicorn flips this once the lifespan ran and the socket listens
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the console server did not start")
-        time.sleep(0.02)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+def serve(settings: Settings) -> Iterator[LiveServer]:
+    """Run the real app under uvicorn until the block ends (``tests.api.live_server``, the one server helper)."""
+    with live_server(settings) as url:
+        yield LiveServer(url, settings)
 
 
 def login(page: Page, base_url: str, username: str, password: str = PASSWORD) -> None:

@@ -55,6 +55,7 @@ NEW_LINK = Binding("POST", "/api/v1/work-orders/{work_order_id}/link")
 ONSITE = Binding("GET", "/api/v1/onsite/{token}")
 NOTES = Binding("GET", "/api/v1/handover-notes")
 UNKNOWN_METRIC = Binding("GET", "/api/v1/unknown-metrics", "[]")
+ACTIVITY = Binding("GET", "/api/v1/cameras/{camera_id}/activity")
 
 
 def _at(binding: Binding, path: str) -> Binding:
@@ -94,7 +95,7 @@ BINDINGS: dict[str, dict[str, list[Binding]]] = {
     "map.js": {"estate": [ESTATE], "tower": [_at(ESTATE, "towers[]")], "pin": [_at(ESTATE, "pins[]")],
                "a": [_at(ESTATE, "pins[]")], "b": [_at(ESTATE, "pins[]")], "pins": [_at(ESTATE, "pins")],
                "gate": [_at(ESTATE, "gates[]")], "cam": [_at(ESTATE, "cameras[]")]},
-    "wall.js": {"cams": [CAMERAS], "camera": [CAMERA], "shown": [CAMERA]},
+    "wall.js": {"cams": [CAMERAS], "camera": [CAMERA], "shown": [CAMERA], "activity": [ACTIVITY]},
     "dispatch.js": {"directory": [RESPONDERS], "responders": [RESPONDERS], "people": [RESPONDERS],
                     "p": [_at(RESPONDERS, "[]")], "found": [WORK_ORDERS], "open": [WORK_ORDERS],
                     "orders": [WORK_ORDERS], "order": [_at(WORK_ORDERS, "[]")],

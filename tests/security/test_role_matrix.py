@@ -120,6 +120,7 @@ MINIMUM_ROLE: dict[tuple[str, str], Need] = {
     ("GET", f"{V1}/cameras"): "viewer",
     ("GET", f"{V1}/cameras/{{camera_id}}/latest.jpg"): "viewer",
     ("GET", f"{V1}/cameras/{{camera_id}}/calibration.jpg"): "viewer",
+    ("GET", f"{V1}/cameras/{{camera_id}}/activity"): "viewer",  # the wall's overlay: no personal data in it
     ("GET", f"{V1}/littering-events"): "viewer",
     ("GET", f"{V1}/littering-events/{{event_id}}"): "viewer",
     ("GET", f"{V1}/evidence/{{event_id}}/snapshot.jpg"): "viewer",

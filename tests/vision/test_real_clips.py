@@ -52,12 +52,15 @@ def test_parse_clip_accepts_a_complete_entry() -> None:
     clip = parse_clip(clip_raw(), "t")
     assert (clip.kind, clip.split, clip.frames, clip.resolution) == ("fall", "tune", (0, 99), (1280, 720))
     assert clip.cache_name == SHA[:16] + ".mp4"
+    assert clip.source_frames is None
+    assert parse_clip(clip_raw(source_frames=100), "t").source_frames == 100
 
 
 @pytest.mark.parametrize(("over", "word"), [
     ({"sha256": "xyz"}, "sha256"), ({"split": "train"}, "split"), ({"kind": "maybe"}, "kind"),
     ({"commit": "abc"}, "commit"), ({"frames": [5, 2]}, "frames"), ({"fps": 0}, "fps"),
     ({"resolution": [1280]}, "resolution"), ({"fps": True}, "fps"),
+    ({"source_frames": 99}, "source_frames"), ({"source_frames": "many"}, "source_frames"),
 ])
 def test_parse_clip_names_the_bad_field(over: dict[str, Any], word: str) -> None:
     with pytest.raises(ManifestError, match=word):
@@ -129,7 +132,9 @@ def test_committed_manifest_and_annotations_are_consistent() -> None:
     for clip in clips:
         ann = load_clip_annotation(clip, DEFAULT_MANIFEST)
         cam = load_clip_camera(clip, DEFAULT_MANIFEST)
-        assert cam.calibrated
+        assert cam.calibrated or clip.kind == "negative", f"{clip.id}: a fall clip needs floors to score them"
+        assert clip.source_frames is not None, clip.id
+        assert clip.frames[1] < clip.source_frames, clip.id
         for fall in ann.falls:
             assert all(0 <= x <= clip.resolution[0] and 0 <= y <= clip.resolution[1] for _, x, y in fall.track)
             steps = [b[0] - a[0] for a, b in zip(fall.track, fall.track[1:], strict=False)]

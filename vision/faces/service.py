@@ -45,7 +45,7 @@ from vision.faces.entrance import EntranceCamera
 from vision.faces.gallery import UNKNOWN, Gallery
 from vision.faces.worker import AccessMessage, EntranceWorker
 from vision.frame_guard import checked_size
-from vision.workers import in_partition, parse_partition
+from vision.workers import close_inbox, in_partition, parse_partition
 
 log = logging.getLogger(__name__)
 
@@ -332,6 +332,8 @@ class EntranceService:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.terminate()
+        for inbox, proc in zip(self._inboxes, self._procs, strict=False):
+            close_inbox(inbox, proc)  # no feeder thread outlives stop(), and exit never waits on a dead reader
         self._stop.set()
         if self._reader is not None:
             self._reader.join(timeout=10)

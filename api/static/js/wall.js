@@ -38,14 +38,81 @@ function makeTile(camera) {
     tile.img.title = tile.overlay ? t("Calibration overlay (click: live frame)") : t("Click: calibration overlay");
     refresh(tile);
   });
+  addActivity(tile, id);
   tile.dot = el("span", { class: "dot grey" });
   tile.name = el("span", {});
   tile.tower = el("span", { class: "muted" });
   tile.badge = el("span", { class: "badge offline", hidden: true }, t("offline"));
   tile.meta = el("span", { class: "muted" });
   tile.figure = el("figure", { class: "camera", dataset: { camera: id } }, tile.placeholder, tile.img,
-    el("figcaption", { class: "meta" }, el("span", {}, tile.dot, tile.name, tile.tower, tile.badge), tile.meta));
+    tile.activity.canvas,
+    el("figcaption", { class: "meta" }, el("span", {}, tile.dot, tile.name, tile.tower, tile.badge), tile.meta),
+    el("div", { class: "meta" }, tile.activity.button, tile.activity.note));
+  tile.figure.style.position = "relative"; // the activity canvas lies over the frame (CSSOM: allowed by the CSP)
   return tile;
+}
+
+/** The learned nuisance zones of a camera (docs/cameras.md): a button that lays the activity map over the frame,
+ * one canvas pixel per cell, stretched over the picture; busier cells are more opaque, and cells of habitual
+ * motion (above the picture's usual rate by more than the tolerance: a fall there needs more evidence) are
+ * orange. Masks are not drawn: masked areas never move, so they stay clear.
+ */
+function addActivity(tile, id) {
+  const canvas = el("canvas", { class: "activity-map", hidden: true, "aria-hidden": "true" });
+  Object.assign(canvas.style, { position: "absolute", left: "0", top: "0", width: "100%", aspectRatio: "16 / 9",
+    objectFit: "cover", pointerEvents: "none", imageRendering: "pixelated" }); // cropped like the frame
+  const note = el("span", { class: "muted activity-note" });
+  const button = el("button", { type: "button", class: "activity-toggle", "aria-pressed": "false",
+    title: t("Where motion is habitual: a fall there needs more evidence") }, t("Activity map"));
+  tile.activity = { canvas, note, button, shown: false };
+  button.addEventListener("click", () => toggleActivity(tile, id));
+}
+
+async function toggleActivity(tile, id) {
+  const overlay = tile.activity;
+  overlay.shown = !overlay.shown;
+  overlay.button.setAttribute("aria-pressed", String(overlay.shown));
+  overlay.canvas.hidden = true;
+  overlay.note.textContent = "";
+  if (!overlay.shown) return;
+  let activity;
+  try {
+    activity = await api.get(`/api/v1/cameras/${encodeURIComponent(id)}/activity`);
+  } catch (err) {
+    overlay.note.textContent = err.status === 404 ? t("No activity map saved yet") : err.message;
+    return;
+  }
+  if (!overlay.shown) return; // switched off while the map was on its way
+  drawActivity(overlay.canvas, activity);
+  overlay.canvas.hidden = false;
+  const hours = activity.observed_h.toFixed(1);
+  overlay.note.textContent = activity.warm ? t("{h} h watched · {n} busy cells", { h: hours,
+    n: cellsOf(activity).filter((v) => v > habitualAbove(activity)).length })
+    : t("warming up: {h} h watched, no effect yet", { h: hours });
+}
+
+/** The rate above which a cell holds habitual motion: the picture's usual rate plus the tolerance. */
+function habitualAbove(activity) {
+  return activity.usual_rate + activity.quiet_rate;
+}
+
+/** The map's rates row after row, one number per cell. */
+function cellsOf(activity) {
+  return [].concat(...activity.values);
+}
+
+function drawActivity(canvas, activity) {
+  canvas.width = activity.cols;
+  canvas.height = activity.rows;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(activity.cols, activity.rows);
+  const above = habitualAbove(activity);
+  cellsOf(activity).forEach((v, i) => {
+    const busy = v > above;
+    const alpha = v > 0 ? Math.round(40 + 180 * Math.min(1, v)) : 0;
+    image.data.set(busy ? [255, 140, 0, alpha] : [80, 160, 255, alpha], i * 4);
+  });
+  ctx.putImageData(image, 0, 0);
 }
 
 function refresh(tile) {

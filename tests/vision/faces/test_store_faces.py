@@ -1,8 +1,9 @@
-"""The gallery table in a real PostgreSQL: consent, sealed-only column, deletion on request."""
+"""The gallery table in a real PostgreSQL: consent, sealed-only column, no photo kept, deletion on request."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,9 @@ import pytest
 from store import faces
 from store.db import connect
 from vision.faces.crypto import EmbeddingSealer
-from vision.faces.embedder import MODEL_NAME
+from vision.faces.detector import FaceDetector
+from vision.faces.embedder import MODEL_NAME, FaceEmbedder
+from vision.faces.enrolment import embed_photos, enrol_resident
 from vision.faces.gallery import Enrolment, Gallery
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -78,16 +81,28 @@ def test_embedding_column_holds_ciphertext_only(db_url: str, sealer: EmbeddingSe
                         samples=2, consent_at=NOW)
 
 
-def test_deleting_the_resident_deletes_face_data_and_photos(db_url: str, sealer: EmbeddingSealer) -> None:
+def test_enrolment_from_photos_keeps_no_photo(db_url: str, sealer: EmbeddingSealer, detector: FaceDetector,
+                                              embedder: FaceEmbedder, face_photos: Path) -> None:
+    photos = [(face_photos / name).read_bytes() for name in ("fr_obama.jpg", "fr_obama2.jpg")]
+    with connect(db_url, autocommit=True) as conn:
+        _resident(conn, "R1")
+        # what the admin API and `estatewatch faces enrol` do with the uploaded photos
+        enrol_resident(conn, sealer, "R1", embed_photos(photos, detector, embedder), model=MODEL_NAME,
+                       consent_at=NOW)
+        status = faces.status(conn, "R1")
+        assert status is not None
+        assert status["samples"] == 2
+        assert status["photos"] == 0
+        assert conn.execute("SELECT count(*) AS n FROM face_photos").fetchone() == {"n": 0}
+
+
+def test_deleting_the_resident_deletes_face_data(db_url: str, sealer: EmbeddingSealer) -> None:
     with connect(db_url, autocommit=True) as conn:
         _resident(conn, "R1")
         faces.enrol(conn, "R1", model=MODEL_NAME, sealed=sealer.seal("R1", MODEL_NAME, _emb(4)), samples=2,
                     consent_at=NOW)
-        faces.keep_photo(conn, "R1", sealer.seal("R1", "photo", np.zeros((1, 128), np.float32)))
         conn.execute("DELETE FROM residents WHERE resident_id = 'R1'")
-        counts = conn.execute("SELECT (SELECT count(*) FROM face_gallery) AS g,"
-                              " (SELECT count(*) FROM face_photos) AS p").fetchone()
-        assert counts == {"g": 0, "p": 0}
+        assert conn.execute("SELECT count(*) AS n FROM face_gallery").fetchone() == {"n": 0}
 
 
 def test_bad_reason_is_refused(db_url: str) -> None:
