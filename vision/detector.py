@@ -126,7 +126,7 @@ class Detector:
         max_area = int((60 / scale) ** 2)
         blobs = extract(fg, max_area=max_area)
         period = self.clock.period or (1.0 / self.cfg.fps if self.cfg.fps else 0.05)
-        self.tracker.gravity, self.tracker.height, self.tracker.period = self._gravity_px, float(gray.shape[0]), period
+        self.tracker.accel = self._gravity_px * period * period
         ended = self.tracker.step(tick, t, blobs)
         return events + self._judge(ended)
 

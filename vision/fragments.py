@@ -4,14 +4,6 @@ A dark object crossing dark windows, or one that passes through rain, can vanish
 its fall then ends up as two or three tracks, each too short to pass the classifier. Recently ended pieces that
 went down are kept for a moment, and a track that fails on its own is judged again joined to a piece that ended
 just before it began, above it and roughly in line. The classifier's checks decide on the join like on any track.
-
-Gaps are limited in seconds, not frames, because what hides the object is a thing in the world: a slab, a band
-of windows or a balcony of the object's own shade, a storey tall at most. Falling from rest a body covers 1.2 m
-in 0.5 s and 2.4 m in 0.7 s, and one already falling covers more: hidden for longer than ``max_gap_s`` it has
-passed behind more than one such thing, and a chain of unrelated blobs is the likelier explanation. The same
-0.43 s behind a balcony is 13 frames at 30 fps and 4 at 10 fps: a limit in frames joins too little at high frame
-rates and too much at low ones. How often and how long the object may be hidden overall (``max_hidden_stretches``,
-hidden no longer than seen) still guards against chains.
 """
 
 from __future__ import annotations
@@ -29,7 +21,7 @@ from vision.tracker import Track
 class FragmentJoiner:
     """Recently ended pieces that went down, and the joins a new track could make with them."""
 
-    max_gap_s: float = 0.7  # s from the last detection of one piece to the first of the next (see above)
+    max_gap_frames: int = 10  # from the last detection of one piece to the first of the next
     max_overlap_frames: int = 3  # two tracks may share an object for a few frames (a blob that split in two)
     max_hidden_stretches: int = 2  # three pieces: an object crossing two slabs or window bands of its own shade
     keep_s: float = 3.0  # how long a piece waits for its continuation
@@ -46,8 +38,7 @@ class FragmentJoiner:
         out = []
         for piece in reversed(self.pieces):
             gap = first_frame - piece.frames[-1]
-            if gap < -self.max_overlap_frames or first_t - piece.times[-1] > self.max_gap_s + 1e-9 \
-                    or piece.frames[0] >= first_frame:
+            if not -self.max_overlap_frames <= gap <= self.max_gap_frames or piece.frames[0] >= first_frame:
                 continue
             end = _before(piece, first_frame)  # two tracks on one object for a moment: the later one goes on
             dy = track.ys[0] - piece.ys[end - 1]
