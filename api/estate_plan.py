@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.triage import priority
+from api.models.estate import TowerPlace
 from vision.camera_config import CameraConfig
 
 PLAN_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -105,17 +106,11 @@ def load_plan(path: Path | None) -> EstatePlan:
     return plan
 
 
-@dataclass(frozen=True)
-class Tower:
-    """A tower placed on the plan."""
+class Tower(TowerPlace):
+    """A tower placed on the plan, with how its units are numbered (which the map does not show)."""
 
-    id: str
-    name: str
-    floors: int | None
-    x: float
-    y: float
-    width: float
-    height: float
+    model_config = ConfigDict(frozen=True)
+
     unit_format: str | None
     columns_per_unit: int
 

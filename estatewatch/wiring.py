@@ -62,22 +62,6 @@ def plan_towers(estate_file: Path | None) -> dict[str, Tower]:
         return {}
 
 
-def raise_littering_alert(conn: Conn, notice: LitteringNotice, towers: Mapping[str, Tower] | None = None) -> str:
-    """Raise the littering alert of a notice in the caller's transaction and return its id.
-
-    The unit behind the window comes from ``towers`` (an estate plan's), when the notice's tower says how its units
-    are numbered; without them the alert names floor and column only.
-    """
-    unit = None
-    if towers and notice.floor is not None and notice.window_column is not None:
-        unit = unit_name(towers.get(notice.building or ""), notice.floor, notice.window_column)
-    draft = littering_draft(site=notice.site, camera=notice.camera, event_id=notice.event_id,
-                            building=notice.building, floor=notice.floor, occurred_at=notice.occurred_at,
-                            details=notice.details, evidence=notice.evidence, window_column=notice.window_column,
-                            unit=unit)
-    return raise_alert(conn, draft)
-
-
 @dataclass(frozen=True)
 class LitteringAlerts:
     """The littering alert sink of one vision service, with the towers of the estate plan it runs with.
@@ -89,8 +73,19 @@ class LitteringAlerts:
     towers: Mapping[str, Tower] = field(default_factory=dict)
 
     def __call__(self, conn: Conn, notice: LitteringNotice) -> str:
-        """Raise the notice's alert (see ``raise_littering_alert``) and return its id."""
-        return raise_littering_alert(conn, notice, self.towers)
+        """Raise the littering alert of a notice in the caller's transaction and return its id.
+
+        The unit behind the window comes from ``towers`` when the notice's tower says how its units are numbered;
+        otherwise (no plan, a tower the plan does not number) the alert names floor and column only.
+        """
+        unit = None
+        if notice.floor is not None and notice.window_column is not None:
+            unit = unit_name(self.towers.get(notice.building or ""), notice.floor, notice.window_column)
+        draft = littering_draft(site=notice.site, camera=notice.camera, event_id=notice.event_id,
+                                building=notice.building, floor=notice.floor, occurred_at=notice.occurred_at,
+                                details=notice.details, evidence=notice.evidence,
+                                window_column=notice.window_column, unit=unit)
+        return raise_alert(conn, draft)
 
 
 def littering_sink(settings: Settings) -> LitteringAlerts:

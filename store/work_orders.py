@@ -18,8 +18,8 @@ from store.filters import Where, assignments
 
 
 @dataclass(frozen=True)
-class WorkOrderRow:
-    """One work order as stored (the token's hash stays in the database)."""
+class WorkOrderValues:
+    """What whoever creates a work order decides, stored as given and read back with every row."""
 
     id: str
     site: str
@@ -31,11 +31,17 @@ class WorkOrderRow:
     supervisor_id: str | None
     supervisor_name: str | None
     complexity: str
-    status: str
-    brief: dict[str, Any]
+    brief: Mapping[str, Any]
     token_expires_at: datetime
     created_by: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkOrderRow(WorkOrderValues):
+    """One work order as stored: its values and what happened to it since (the token's hash stays in the database)."""
+
+    status: str
     updated_at: datetime
     on_site_at: datetime | None
     solved_at: datetime | None
@@ -56,43 +62,26 @@ class StageRow:
 
 
 @dataclass(frozen=True)
-class NewWorkOrder:
-    """The values of a new work order."""
+class NewWorkOrder(WorkOrderValues):
+    """The values of a new work order, with the hash of its link's token (the token itself is never stored)."""
 
-    id: str
-    site: str
-    alert_id: str
-    team: str
-    responder_id: str | None
-    assignee_name: str
-    assignee_phone: str | None
-    supervisor_id: str | None
-    supervisor_name: str | None
-    complexity: str
-    brief: Mapping[str, object]
     token_sha256: str
-    token_expires_at: datetime
-    created_by: str
-    created_at: datetime
 
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(f.name) for f in fields(WorkOrderRow))
+_NEW_COLUMNS = tuple(f.name for f in fields(NewWorkOrder))
+_INSERT = sql.SQL("INSERT INTO work_orders ({}, updated_at) VALUES ({}, %s) RETURNING {}").format(
+    sql.SQL(", ").join(map(sql.Identifier, _NEW_COLUMNS)), sql.SQL(", ").join(sql.Placeholder() * len(_NEW_COLUMNS)),
+    _COLUMNS)
 _ROWS = class_row(WorkOrderRow)
 _STAGES = class_row(StageRow)
 
 
 def insert(conn: Conn, new: NewWorkOrder, stages: Sequence[tuple[str, datetime]]) -> WorkOrderRow:
-    """Store a work order and its stage clocks."""
-    query = sql.SQL(
-        "INSERT INTO work_orders (id, site, alert_id, team, responder_id, assignee_name, assignee_phone,"
-        " supervisor_id, supervisor_name, complexity, brief, token_sha256, token_expires_at, created_by, created_at,"
-        " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {}",
-    ).format(_COLUMNS)
+    """Store a work order and its stage clocks; it is last updated when it is created."""
+    values = [Jsonb(dict(new.brief)) if name == "brief" else getattr(new, name) for name in _NEW_COLUMNS]
     with conn.cursor(row_factory=_ROWS) as cur:
-        row = cur.execute(query, (
-            new.id, new.site, new.alert_id, new.team, new.responder_id, new.assignee_name, new.assignee_phone,
-            new.supervisor_id, new.supervisor_name, new.complexity, Jsonb(dict(new.brief)), new.token_sha256,
-            new.token_expires_at, new.created_by, new.created_at, new.created_at)).fetchone()
+        row = cur.execute(_INSERT, (*values, new.created_at)).fetchone()
     if row is None:  # INSERT ... RETURNING always returns the row
         raise LookupError("work order not stored")
     conn.execute("INSERT INTO work_order_stages (work_order_id, stage, due_at)"

@@ -1,5 +1,6 @@
 """Real services for the suite: one PostgreSQL and one Mosquitto per session, a fresh database and a unique site
-(hence unique MQTT topics) per test."""
+(hence unique MQTT topics) per test; headless Chromium for the console's pages, and the alerts rules driver for
+tests that raise an elderly resident's alert."""
 
 from __future__ import annotations
 
@@ -9,17 +10,24 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 from psycopg import sql
 from pydantic import SecretStr
 
+from alerts.db_driver import Processor
+from api.app import create_app
 from common.settings import Settings
 from estatewatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from ingest.service import IngestService
 from store.migrate import apply_migrations
-from tests.helpers import ADMIN_TOKEN
+from tests.console.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.elder_helpers import NOT_OUT_ONLY
+from tests.helpers import ADMIN_TOKEN, DatabaseSwitch
 
 TEMPLATE_DB = "ew_template"
 
@@ -57,6 +65,16 @@ def db_url(pg_server: EmbeddedPostgres, request: pytest.FixtureRequest) -> Itera
     yield pg_server.url_for(name)
     with psycopg.connect(pg_server.url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_switch(pg_server: EmbeddedPostgres, db_url: str) -> Iterator[DatabaseSwitch]:
+    """Outages of this test's database: ``database_switch(usable=False)`` and back; usable again after the test."""
+    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+    assert isinstance(dbname, str)
+    switch = DatabaseSwitch(pg_server.url, dbname)
+    yield switch
+    switch(usable=True)
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +118,43 @@ def settings(db_url: str, mqtt_url: str, site: str, tmp_path: Path) -> Settings:
         admin_token=SecretStr(ADMIN_TOKEN),
         batch_max_wait_ms=50,
     )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The real app on this test's settings, its lifespan running (a folder or module may define its own)."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """One browser per test module: Playwright's sync API holds an event loop on the main thread while it lives,
+    which would break later tests that call ``asyncio.run``.
+    """
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console_page(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) at a control-room screen size."""
+    context = chromium.new_context(viewport={"width": 1600, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors in the console: {errors}"
+
+
+@pytest.fixture
+def not_out_processor(settings: Settings) -> Processor:
+    """The alerts service's rules driver for this test's site with only the not-out rule on
+    (``tests.elder_helpers.home_for_a_day`` raises an alert with it)."""
+    return Processor(settings.site, NOT_OUT_ONLY, tz=ZoneInfo(settings.timezone))

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alerts.drafts import AlertDraft, littering_draft
-from alerts.intake import raise_alert
 from common.settings import Settings
 from store.db import connect
 from store.littering import upsert_camera
+from tests.helpers import raise_committed
 from vision.paths import latest_frame_path
 
 PLAN = {
@@ -60,10 +60,7 @@ def raise_littering(settings: Settings, *, floor: int, column: int, event_id: st
     draft = littering_draft(site=settings.site, camera="cam-a", event_id=event_id, building="A", floor=floor,
                             occurred_at=datetime.now(UTC), details={"window_column": column, "floor": floor},
                             evidence={})
-    with connect(settings.require_database_url()) as conn:
-        alert_id = raise_alert(conn, draft)
-        conn.commit()
-    return alert_id
+    return raise_committed(settings, draft)
 
 
 def raise_elderly(settings: Settings, resident: str, building: str) -> str:
@@ -72,7 +69,4 @@ def raise_elderly(settings: Settings, resident: str, building: str) -> str:
                        title=f"{resident} of {building}-0802 has not gone out", site=settings.site,
                        occurred_at=datetime.now(UTC), subject={"resident": resident, "building": building,
                                                                "unit": f"{building}-0802", "floor": 8})
-    with connect(settings.require_database_url()) as conn:
-        alert_id = raise_alert(conn, draft)
-        conn.commit()
-    return alert_id
+    return raise_committed(settings, draft)

@@ -1,6 +1,8 @@
 """A camera's activity map: where in the picture motion is habitual (a tree, a flag, a road, a rain-chain).
 
-The picture is cut into a coarse grid (``cell_px`` processing pixels a side). Every frame, each cell is *active*
+The picture is cut into a coarse grid of whole cells (``cell_px`` processing pixels a side, from the top left
+corner; a strip narrower than a cell at the right and bottom edge counts with the cells beside it when a track is
+judged, and is not watched: it is less than a cell wide). Every frame, each cell is *active*
 when a little of it is foreground, and each cell keeps an exponentially weighted rate of active frames with a time
 constant of hours, so the map learns the camera's usual motion and forgets a tree that was cut down. The update is
 two whole-array OpenCV operations on the small grid (an area resize of the foreground mask and a weighted
@@ -78,12 +80,10 @@ class ActivityMap:
         (its cells would lie elsewhere in the picture).
         """
         self._last_t = None
-        if self.shape == shape and self.scale == scale:
-            return
-        cell = self.params.cell_px
-        rows, cols = max(1, round(shape[0] / cell)), max(1, round(shape[1] / cell))
+        if self.shape == shape and self.scale == scale and self.grid == self._whole_cells(shape):
+            return  # (a map stored with cells of another size, or an earlier grid, starts over too)
         self.shape, self.scale, self.observed_s = shape, scale, 0.0
-        self._rates = np.zeros((rows, cols), np.float32)
+        self._rates = np.zeros(self._whole_cells(shape), np.float32)
 
     def update(self, foreground: NDArray[np.uint8], t: float) -> None:
         """Add one frame's foreground mask (0/255, the fitted shape) seen at ``t`` seconds."""
@@ -94,7 +94,10 @@ class ActivityMap:
         if not 0.0 < dt <= MAX_GAP_S:  # the first frame, a restart of the clock, or a silence: no time watched
             return
         rows, cols = self.grid
-        share = cv2.resize(foreground, (cols, rows), interpolation=cv2.INTER_AREA)  # mean of 0/255 per cell
+        cell = self.params.cell_px
+        # whole cells only: an integer factor takes OpenCV's block-mean path, ~8x cheaper than a fractional one
+        whole = foreground[:rows * cell, :cols * cell]
+        share = cv2.resize(whole, (cols, rows), interpolation=cv2.INTER_AREA)  # mean of 0/255 per cell
         active = (share > self.params.min_share * 255.0).astype(np.float32)
         cv2.accumulateWeighted(active, self._rates, 1.0 - math.exp(-dt / (self.params.tau_h * 3600.0)))
         self.observed_s += dt
@@ -113,8 +116,9 @@ class ActivityMap:
         if not self.warm or self.shape is None or len(xs) == 0:
             return 0.0
         rows, cols = self.grid
-        r = np.clip((np.asarray(ys) * rows / self.shape[0]).astype(np.int64), 0, rows - 1)
-        c = np.clip((np.asarray(xs) * cols / self.shape[1]).astype(np.int64), 0, cols - 1)
+        cell = self.params.cell_px
+        r = np.clip((np.asarray(ys) // cell).astype(np.int64), 0, rows - 1)  # the strip past the last whole
+        c = np.clip((np.asarray(xs) // cell).astype(np.int64), 0, cols - 1)  # cell counts in the cell beside it
         rates = self.rates()
         ordinary = self.usual_rate(rates) + self.params.quiet_rate
         cells = np.unique(r * cols + c)  # each cell once: a swaying thing's blobs in one cell are one thing
@@ -126,10 +130,15 @@ class ActivityMap:
         return float(np.median(rates)) if rates.size else 0.0
 
     def cell_px_full(self) -> float:
-        """A cell's side in full-resolution px (cells divide the frame exactly, so this is close to ``cell_px``)."""
-        if self.shape is None:
-            return float(self.params.cell_px * self.scale)
-        return self.shape[1] * self.scale / self.grid[1]
+        """A cell's side in full-resolution px: exactly ``cell_px`` processing px (the grid covers the frame from
+        its top left corner in whole cells; a strip narrower than a cell at the right and bottom is left over).
+        """
+        return float(self.params.cell_px * self.scale)
+
+    def _whole_cells(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """(rows, cols) of whole cells in a frame of ``shape`` (at least one of each)."""
+        cell = self.params.cell_px
+        return max(1, shape[0] // cell), max(1, shape[1] // cell)
 
     def to_bytes(self) -> bytes:
         """The map as stored: a fixed header, then the cells' weighted sums as big-endian float32."""

@@ -56,6 +56,14 @@ class Verdict:
     column: int | None = None
     points: tuple[int, ...] = ()  # indices of the track's points the verdict is about (the fall, strays left out)
     model: str = "camera"  # "camera" (3-D fall through the fitted camera) or "uncalibrated" (image parabola)
+    bic: tuple[float, float] = (0.0, 0.0)  # the fall's BIC and the best other explanation's (falling verdicts)
+
+    def wins_by(self, min_evidence: float) -> bool:
+        """Whether this fall beats every other explanation by ``min_evidence`` in BIC: the classifier's own test,
+        so a caller that asks for a wider margin (habitual motion) gets the verdict a second fit would give.
+        """
+        fall, rival = self.bic
+        return self.falling and not _short_of(fall, rival, min_evidence)
 
 
 @dataclass(frozen=True)
@@ -178,9 +186,18 @@ def _verdict_from_evidence(fall: Explanation, others: list[Explanation], p: Clas
     if fall.cost > p.max_cost_per_point * fall.n:
         return "not_physical"  # no fall through this camera passes near enough to the points
     best = min(others, key=lambda e: e.bic)
-    if fall.bic + p.min_evidence > best.bic:
+    if _short_of(fall.bic, best.bic, p.min_evidence):
         return best.name  # "flight", "sway" or "noise" explains it as well or better
     return None
+
+
+def _short_of(fall_bic: float, rival_bic: float, min_evidence: float) -> bool:
+    """Whether the fall fails to win by ``min_evidence``: one expression for every margin asked."""
+    return fall_bic + min_evidence > rival_bic
+
+
+def _bics(fall: Explanation, others: list[Explanation]) -> tuple[float, float]:
+    return fall.bic, min(e.bic for e in others)
 
 
 def _score(fall: Explanation, others: list[Explanation]) -> float:
@@ -206,7 +223,8 @@ def _physical(cfg: CameraConfig, cam: PinholeCamera, pts: _Points, p: Classifier
     if height > float(line_heights(cfg)[-1]) + cfg.floor_height_m:
         return Verdict(False, "above_roof")
     floor = 1 + int(np.floor(height / cfg.floor_height_m))
-    return Verdict(True, "falling", _score(fit.explanation, others), (col, row), floor, x_to_column(cfg, col))
+    return Verdict(True, "falling", _score(fit.explanation, others), (col, row), floor, x_to_column(cfg, col),
+                   bic=_bics(fit.explanation, others))
 
 
 def _image_space(cfg: CameraConfig, pts: _Points, image_height: int, p: ClassifierParams) -> Verdict:
@@ -225,4 +243,4 @@ def _image_space(cfg: CameraConfig, pts: _Points, image_height: int, p: Classifi
     ox, oy = float(basis @ coef[:, 0]), min(float(basis @ coef[:, 1]), float(pts.y[0]))
     floor = height_to_floor(cfg, float(row_to_height(cfg, oy)[0])) if cfg.calibrated else None
     return Verdict(True, "falling", _score(fall, others), (ox, oy), floor, x_to_column(cfg, ox),
-                   model="floor_lines" if cfg.calibrated else "uncalibrated")
+                   model="floor_lines" if cfg.calibrated else "uncalibrated", bic=_bics(fall, others))

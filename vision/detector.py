@@ -5,7 +5,7 @@ Feed it grayscale frames of one camera in order; it returns littering events whe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -214,10 +214,7 @@ class Detector:
         extra = self.activity.extra_evidence([tr.xs[i] for i in pts], [tr.ys[i] for i in pts])
         if extra <= 0.0:
             return False
-        p = self.classifier_params
-        strict = classify(tr, self.cfg, self.scale, self.full_height, replace(p, min_evidence=p.min_evidence + extra),
-                          camera=self.camera, image_width=self.full_width)
-        if strict.falling:
+        if verdict.wins_by(self.classifier_params.min_evidence + extra):  # the fit's margin, not a second fit
             return False
         self.stats.rejected["habitual_motion"] = self.stats.rejected.get("habitual_motion", 0) + 1
         return True

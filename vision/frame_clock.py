@@ -1,13 +1,22 @@
 """Frame timing from content and timestamps: repeated frames are recognised and skipped, lost frames leave gaps.
 
 Upsampled footage (20 fps delivered as 30) repeats every third frame: the object stands still for one frame,
-which the tracker and the physics would read as a stall. A frame that matches the previous one far more closely
-than consecutive frames usually do is a repeat. Ticks count the frames that carry new content; a timestamp gap of
-several content periods (frames lost on the way) advances the tick by as many, so the tracker sees a gap.
+which the tracker and the physics would read as a stall. Ticks count the frames that carry new content; a timestamp
+gap of several content periods (frames lost on the way) advances the tick by as many, so the tracker sees a gap.
+
+Which frames repeat is read from the content. An identical frame always repeats its predecessor. Re-encoded footage
+(H.264, MPEG-4) does not repeat a frame exactly: the encoder refines the previous frame's quantisation error, so a
+repeat differs from its predecessor by a little, and a quiet scene's new frames may differ by little more. The size of
+the difference alone does not separate the two (the encoder spends its bits unevenly: new frames of one clip range
+over two orders of magnitude), but upsampling repeats on a fixed cadence, every ``n``-th delivered frame. So a
+repeat is a frame at the phase of a cadence whose differences, over the recent frames, sit clearly below those of
+the other phases, and whose own difference is well below theirs. Footage without repeats has no such phase: a
+camera's noise and motion do not follow the delivery cadence.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import cv2
@@ -16,47 +25,53 @@ import numpy as np
 from vision.decode import GrayFrame
 
 RING = 8192  # ticks remembered for mapping back to frame numbers (minutes of footage; tracks last seconds)
+CADENCES = (2, 3)  # every 2nd frame repeats: 15 -> 30 fps (12.5 -> 25); every 3rd: 20 -> 30 (10 -> 15)
 
 
 class FrameClock:
     """Turns (frame, ts) of delivered frames into ticks of new content."""
 
-    def __init__(self, grid: int = 4, repeat_share: float = 0.15, min_level: float = 0.5) -> None:
-        self.grid = grid
-        # a repeat is identical, or (re-encoded footage) differs by less than this share of the usual difference
-        # between frames, once that is known and at least ``min_level`` grey levels (sensor noise): a clean
-        # synthetic picture with one small object moving must not look repeated
-        self.repeat_share = repeat_share
-        self.min_level = min_level
-        self._seen = 0
+    def __init__(self, window: int = 30, separation: float = 0.5, depth: float = 2.0) -> None:
+        # the last ``window`` frames' log differences decide the cadence; a phase is the repeats' when the lower
+        # quartile of the other phases lies at least e^``separation`` above its median, and a frame at that phase
+        # is a repeat when its difference is ``depth`` times below the other phases' median
+        self.separation = separation
+        self.log_depth = math.log(depth)
+        self.min_window = 12  # at least 4 frames of every phase of every cadence before any is trusted
         self.tick = -1
         self.repeats = 0
         self.gaps = 0
+        self._diffs: deque[tuple[int, float]] = deque(maxlen=window)  # (delivered frame, log mean |difference|)
+        self._cadence_seen = False
         self._prev: GrayFrame | None = None
-        self._prev_full: GrayFrame | None = None
         self._prev_t = 0.0
-        self._level = 0.0
         self._intervals: deque[float] = deque(maxlen=32)
         self._period: float | None = None  # ``period`` of the intervals as they are, recomputed when one is added
         self._frames = np.zeros(RING, np.int64)
 
     def reset(self) -> None:
-        """Forget the previous frame (a new resolution)."""
+        """Forget the previous frame and the cadence (a new resolution)."""
         self._prev = None
+        self._diffs.clear()
+        self._cadence_seen = False
 
     def advance(self, gray: GrayFrame, frame: int, t: float) -> int | None:
         """The tick of this frame, or None when it repeats the previous one."""
-        small = np.ascontiguousarray(gray[:: self.grid, :: self.grid])  # one copy, kept as the next reference
-        if self._prev is not None and self._prev.shape == small.shape:
-            diff = float(cv2.mean(cv2.absdiff(small, self._prev))[0])
-            exact = diff == 0.0 and self._prev_full is not None and self._prev_full.shape == gray.shape and \
-                float(cv2.norm(gray, self._prev_full, cv2.NORM_INF)) == 0.0
-            near = self._seen >= 10 and self._level >= self.min_level and diff < self.repeat_share * self._level
-            if exact or near:
+        if self._prev is not None and self._prev.shape == gray.shape:
+            diff = float(cv2.norm(gray, self._prev, cv2.NORM_L1)) / gray.size  # every pixel: a 1 px mover counts
+            if diff == 0.0:
                 self.repeats += 1
                 return None
-            self._seen += 1
-            self._level = diff if self._seen == 1 else 0.9 * self._level + 0.1 * min(diff, 4 * self._level)
+            level = math.log(diff)
+            repeat = self._at_repeat_phase(frame, level)
+            self._diffs.append((frame, level))
+            if repeat:
+                if not self._cadence_seen:  # the intervals so far timed repeats as new frames: start afresh
+                    self._cadence_seen = True
+                    self._intervals.clear()
+                    self._period = None
+                self.repeats += 1
+                return None
             dt = t - self._prev_t
             steps = self._steps(dt)
             if dt > 0:
@@ -64,11 +79,28 @@ class FrameClock:
                 self._period = self._mean_period()
         else:
             steps = 1
-        self._prev, self._prev_full, self._prev_t = small, gray, t
+        self._prev, self._prev_t = gray, t
         self.gaps += steps > 1
         self.tick += steps
         self._frames[self.tick % RING] = frame
         return self.tick
+
+    def _at_repeat_phase(self, frame: int, level: float) -> bool:
+        """Whether ``frame`` (log difference ``level``) falls on the repeats' phase of the clearest cadence."""
+        if len(self._diffs) < self.min_window:
+            return False
+        best = self.separation
+        others_median: float | None = None
+        for n in CADENCES:
+            phase = frame % n
+            mine = sorted(v for f, v in self._diffs if f % n == phase)
+            rest = sorted(v for f, v in self._diffs if f % n != phase)
+            if len(mine) < 4 or len(rest) < 4:
+                continue
+            gap = rest[len(rest) // 4] - mine[len(mine) // 2]  # median: a keyframe spoils some of the phase
+            if gap >= best:
+                best, others_median = gap, rest[len(rest) // 2]
+        return others_median is not None and level < others_median - self.log_depth
 
     @property
     def period(self) -> float | None:

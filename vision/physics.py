@@ -24,6 +24,7 @@ from vision.geometry import PinholeCamera
 Array = NDArray[np.float64]
 G = 9.81
 DRAG = np.array([0.0, 0.08, 0.16, 0.3, 0.5, 0.8])  # 1/s; terminal speeds inf, 123, 61, 33, 20, 12 m/s
+_PIN = 1e8  # weight that holds a speed at its bound (the inequality met as an equality)
 CAUCHY = 2.0  # in units of sigma: beyond it a residual costs ever less extra (a stray, not the model)
 OSC_HZ = np.array([0.3, 0.45, 0.6, 0.8, 1.0, 1.3, 1.7, 2.2, 3.0, 4.0])  # swaying foliage, cloth, flags
 
@@ -97,6 +98,7 @@ class FallPrior:
     z0_m: float = 0.5  # out from the facade at the first detection
     z0_sigma_m: float = 1.5
     horizontal_sigma_mps: float = 2.5  # sideways and outward speed (throws reach ~3 m/s)
+    max_up_mps: float = 3.0  # a drop or a throw: at first sight the object rises no faster than a throw
 
 
 def fit_fall(cam: PinholeCamera, t: Array, col: Array, row: Array, sigma: Array,
@@ -122,6 +124,9 @@ def fit_fall(cam: PinholeCamera, t: Array, col: Array, row: Array, sigma: Array,
         lhs = np.einsum("kri,krj->kij", mw, mw) + (prior_m.T @ prior_m)[None]
         r_side = np.einsum("kri,kr->ki", mw, rhs * row_w) + (prior_m.T @ prior_rhs)[None]
         u = np.linalg.solve(lhs, r_side[..., None])[..., 0]  # (K, 6)
+        rising = u[:, 4] > pr.max_up_mps
+        if rising.any():  # no release rises that fast: hold the upward speed at the bound, solve again
+            u = _solve_held(lhs, r_side, rising, pr.max_up_mps)
         pts = u[:, None, :3] + u[:, None, 3:] * phi[..., None] - G * psi[..., None] * np.array([0.0, 1.0, 0.0])
         pc = (pts - centre) @ rot.T  # (K, n, 3)
         depth = np.maximum(pc[..., 2], 0.1)
@@ -135,6 +140,16 @@ def fit_fall(cam: PinholeCamera, t: Array, col: Array, row: Array, sigma: Array,
     best = int(np.argmin(costs))
     expl = Explanation("fall", float(costs[best]), 7, n)
     return FallFit(expl, float(k[best]), u[best, :3].copy(), u[best, 3:].copy(), np.sqrt(e2[best]) * sigma)
+
+
+def _solve_held(lhs: Array, r_side: Array, held: NDArray[np.bool_], up_mps: float) -> Array:
+    """Batched normal equations (K, 6, 6) with the upward speed (state entry 4) of the ``held`` drag values kept
+    at ``up_mps``: the least-squares state on the edge of what a release allows.
+    """
+    lhs, r_side = lhs.copy(), r_side.copy()
+    lhs[held, 4, 4] += _PIN
+    r_side[held, 4] += _PIN * up_mps
+    return np.asarray(np.linalg.solve(lhs, r_side[..., None])[..., 0], dtype=np.float64)
 
 
 def _robust_linear(basis: Array, values: Array, sigma: Array, iterations: int = 4) -> tuple[Array, Array]:

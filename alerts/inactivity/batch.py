@@ -3,8 +3,9 @@
 ``learn_history`` folds every quiet spell of a resident's time-ordered signs of life into a ``RoutineModel`` with
 whole-array operations (gaps, buckets and forgetting weights in numpy, one ``np.add.at`` into the histogram); the
 local hour of each spell is looked up once per distinct UTC hour, so time zones with daylight saving stay right.
-The histogram equals what ``RoutineModel.learn`` builds event by event; the record per hour is the longest spell
-ending within the learning window of the last one.
+The histogram and the night log equal what ``RoutineModel.learn`` builds event by event (the night log up to
+the scale of its weights); the record per hour is the longest spell ending within the learning window of the
+last one.
 """
 
 from __future__ import annotations
@@ -16,19 +17,23 @@ from datetime import UTC, datetime, tzinfo
 import numpy as np
 
 from alerts.inactivity.model import _EDGES, _RESCALE_AT, MIN_SPELL_MIN, RoutineModel
+from alerts.inactivity.night import CHAIN_SPELL_MIN, NIGHT_FROM_H, NIGHT_TO_H
 
 
-def _slots(starts: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray]:
-    """(day type, local hour) per start (epoch seconds), computed once per distinct UTC hour."""
+def _slots(starts: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(day type, local hour, UTC offset in seconds) per start (epoch seconds), once per distinct UTC hour."""
     hours = np.floor(starts / 3600.0).astype(np.int64)
     unique, inverse = np.unique(hours, return_inverse=True)
     dtype = np.empty(unique.size, dtype=np.int64)
     local_hour = np.empty(unique.size, dtype=np.int64)
+    offset = np.empty(unique.size, dtype=np.float64)
     for i, h in enumerate(unique.tolist()):
         local = datetime.fromtimestamp(h * 3600, UTC).astimezone(tz)
         dtype[i] = 1 if local.weekday() >= 5 else 0
         local_hour[i] = local.hour
-    return dtype[inverse], local_hour[inverse]
+        gap = local.utcoffset()
+        offset[i] = gap.total_seconds() if gap is not None else 0.0
+    return dtype[inverse], local_hour[inverse], offset[inverse]
 
 
 def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) -> int:
@@ -46,7 +51,7 @@ def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) ->
     starts, ends, minutes = starts[keep], ends[keep], minutes[keep]
     if starts.size == 0:
         return 0
-    dtype, hour = _slots(starts, tz)
+    dtype, hour, offset = _slots(starts, tz)
     bucket = np.searchsorted(_EDGES, minutes, side="right") - 1
     days = starts / 86400.0
     if model.ref_day is None:
@@ -54,7 +59,7 @@ def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) ->
     exponent = (days - model.ref_day) / model.tau_days
     if float(exponent.max()) > _RESCALE_AT:
         newest = float(days.max())
-        model.hist *= np.float32(math.exp(-(newest - model.ref_day) / model.tau_days))
+        model.rescale(math.exp(-(newest - model.ref_day) / model.tau_days))
         model.ref_day = newest
         exponent = (days - newest) / model.tau_days
     weights = np.exp(exponent)
@@ -71,4 +76,16 @@ def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) ->
         if minutes[best] > model.longest[d, h] or end_days[best] - model.longest_day[d, h] > model.tau_days:
             model.longest[d, h] = minutes[best]
             model.longest_day[d, h] = end_days[best]
+    _learn_nights(model, starts + offset, minutes, end_days)
     return int(starts.size)
+
+
+def _learn_nights(model: RoutineModel, local_ts: np.ndarray, minutes: np.ndarray, end_days: np.ndarray) -> None:
+    """The night log, from the spells that can be part of a night (and the last spell, which may close one)."""
+    clock_h = (local_ts % 86400.0) / 3600.0
+    may = ((clock_h >= NIGHT_FROM_H) | (clock_h < NIGHT_TO_H - 24.0)) & (minutes >= CHAIN_SPELL_MIN)
+    may[-1] = True
+    ref = model.ref_day if model.ref_day is not None else float(end_days[0])
+    for i in np.flatnonzero(may).tolist():
+        wall = datetime.fromtimestamp(float(local_ts[i]), UTC)  # the local wall clock, written as UTC
+        model.night.step(wall, float(minutes[i]), float(end_days[i]), ref, model.tau_days)

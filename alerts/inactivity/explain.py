@@ -4,19 +4,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from alerts.wording import clock, duration
 
-__all__ = ["clock", "duration", "explanation"]  # the words themselves live in alerts.wording, shared by every rule
+__all__ = ["WakeWords", "clock", "duration", "explanation"]  # the words live in alerts.wording, shared by every rule
+
+
+@dataclass(frozen=True)
+class WakeWords:
+    """What the night model says, in words: for which days, the usual wake-up and the latest one ("HH:MM")."""
+
+    days: str
+    usual: str
+    latest: str | None
 
 
 def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, usual_min: float,
                 longest_min: float | None, window_days: float, cold: bool, cold_hours: float,
                 history_days: float, cold_days: float, counted_from: datetime | None = None,
-                unconfirmed: bool = False) -> str:
+                unconfirmed: bool = False, wake: WakeWords | None = None) -> str:
     """The alert's one-line reason, e.g. "no activity since 09:42 (3 h 10 min); on weekdays at this hour this
-    resident is usually active within 50 min (the longest quiet spell in 30 days: 1 h 35 min)".
+    resident is usually active within 50 min (the longest quiet spell in 30 days: 1 h 35 min)"; for a silence the
+    night model judged (``wake``): "...; on weekdays this resident usually gets up by 07:20 (the latest in 30
+    days: 07:48)".
     """
     quiet = (now - since).total_seconds() / 60.0
     text = f"no activity since {clock(since, now, tz)} ({duration(quiet)})"
@@ -28,6 +40,9 @@ def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, us
     if cold:
         return (text + f"; still learning this resident's routine ({history_days:.0f} of {cold_days:g} days), so a"
                        f" fixed {cold_hours:g} h threshold applies")
+    if wake is not None:
+        text += f"; on {wake.days} this resident usually gets up by {wake.usual}"
+        return text + (f" (the latest in {window_days:g} days: {wake.latest})" if wake.latest else "")
     text += f"; on {day_type} at this hour this resident is usually active within {duration(usual_min)}"
     if longest_min is not None:
         text += f" (the longest quiet spell in {window_days:g} days: {duration(longest_min)})"

@@ -10,6 +10,9 @@ Reading the model (only when a silence is checked, not per event) smooths each h
 the other day type, blends in a weak prior, takes the empirical survival as far as the data reach and an
 exponential tail beyond the point where about two spells of the sample remain (its scale: the mean excess over that
 point), so a tail probability far below what 30 days can show is still estimated from what they do show.
+
+The night is read apart (``alerts.inactivity.night``): a silence the hour's spells already take for sleep raises
+at the wake-up's prediction bound, a clock time, rather than after the hour's spell lengths.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import datetime, tzinfo
 import numpy as np
 import numpy.typing as npt
 
+from alerts.inactivity.night import NightLog, NightView, day_type_of
 from alerts.inactivity.settings import InactivitySettings
 
 EDGES_MIN: tuple[float, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 105, 120, 150, 180, 240, 300, 360, 420, 480, 540,
@@ -45,7 +49,7 @@ ANCHOR_SPELLS = 2.0
   # the empirical survival is trusted down to about this many spells of the sample
 _RESCALE_AT = 40.0  # renormalise the growing weights before exp() leaves float32's comfortable range
 _MAGIC = b"EWRM"
-_VERSION = 1
+_VERSION = 2  # 2 added the night log; images of version 1 still load (no nights learnt yet)
 _HEADER = struct.Struct("<4sBBddd")  # magic, version, K, ref_day, first_day, last_day (NaN = none)
 
 
@@ -128,13 +132,14 @@ def _quantile(emp: npt.NDArray[np.float64], level: float) -> float:
 class RoutineModel:
     """One resident's learnt quiet spells. ``tau_days`` is the learning window (exponential forgetting)."""
 
-    __slots__ = ("first_day", "hist", "last_day", "longest", "longest_day", "ref_day", "tau_days")
+    __slots__ = ("first_day", "hist", "last_day", "longest", "longest_day", "night", "ref_day", "tau_days")
 
     def __init__(self, tau_days: float = 30.0) -> None:
         self.tau_days = tau_days
         self.hist = np.zeros((2, HOURS, K), dtype=np.float32)
         self.longest = np.zeros((2, HOURS), dtype=np.float32)  # minutes; 0 = none in the window
         self.longest_day = np.zeros((2, HOURS), dtype=np.float32)  # epoch day the record ended
+        self.night = NightLog()
         self.ref_day: float | None = None
         self.first_day: float | None = None
         self.last_day: float | None = None
@@ -153,22 +158,33 @@ class RoutineModel:
         minutes = (end - start).total_seconds() / 60.0
         if minutes < MIN_SPELL_MIN:
             return False
-        dtype, hour = slot_of(start, tz)
+        local = start.astimezone(tz)
+        dtype, hour = (1 if local.weekday() >= 5 else 0), local.hour
         day = _day(start)
         if self.ref_day is None:
             self.ref_day = day
         exponent = (day - self.ref_day) / self.tau_days
         if exponent > _RESCALE_AT:
-            self.hist *= np.float32(math.exp(-exponent))
+            self.rescale(math.exp(-exponent))
             self.ref_day, exponent = day, 0.0
         self.hist[dtype, hour, bucket_of(minutes)] += math.exp(exponent)
         end_day = _day(end)
+        self.night.step(local, minutes, end_day, self.ref_day, self.tau_days)
         if minutes > self.longest[dtype, hour] or end_day - self.longest_day[dtype, hour] > self.tau_days:
             self.longest[dtype, hour] = minutes
             self.longest_day[dtype, hour] = end_day
         return True
 
+    def rescale(self, factor: float) -> None:
+        """Multiply every forgetting weight by ``factor`` (when the reference day moves)."""
+        self.hist *= np.float32(factor)
+        self.night.rescale(factor)
+
     # ---- reading
+
+    def night_view(self, evening_ordinal: int, alpha: float, now: datetime) -> NightView | None:
+        """The night that began on the evening of local date ``evening_ordinal``, at tail probability ``alpha``."""
+        return self.night.view(day_type_of(evening_ordinal + 1), alpha, _day(now), self.tau_days)
 
     def history_days(self, now: datetime) -> float:
         """Days since the first sign of the resident: the cold start lasts until enough of them."""
@@ -237,7 +253,8 @@ class RoutineModel:
         nan = float("nan")
         head = _HEADER.pack(_MAGIC, _VERSION, K, *(v if v is not None else nan
                                                    for v in (self.ref_day, self.first_day, self.last_day)))
-        body = self.hist.tobytes() + self.longest.tobytes() + self.longest_day.tobytes()
+        body = b"".join([self.hist.tobytes(), self.longest.tobytes(), self.longest_day.tobytes(),
+                         *(a.tobytes() for a in self.night.arrays())])
         return head + struct.pack("<f", self.tau_days) + zlib.compress(body, 6)
 
     @classmethod
@@ -246,7 +263,7 @@ class RoutineModel:
         if len(raw) < _HEADER.size + 4:
             raise ValueError("routine model image too short")
         magic, version, k, ref, first, last = _HEADER.unpack_from(raw)
-        if magic != _MAGIC or version != _VERSION or k != K:
+        if magic != _MAGIC or version not in (1, _VERSION) or k != K:
             raise ValueError(f"not a routine model image of version {_VERSION} (magic {magic!r}, v{version}, K={k})")
         (tau,) = struct.unpack_from("<f", raw, _HEADER.size)
         try:
@@ -254,12 +271,16 @@ class RoutineModel:
         except zlib.error as exc:
             raise ValueError(f"routine model image is damaged: {exc}") from exc
         n_hist, n_rec = 2 * HOURS * K * 4, 2 * HOURS * 4
-        if len(body) != n_hist + 2 * n_rec:
+        n_night = NightLog.SIZE if version >= 2 else 0
+        if len(body) != n_hist + 2 * n_rec + n_night:
             raise ValueError("routine model image has the wrong size")
         model = cls(float(tau))
         model.hist = np.frombuffer(body[:n_hist], dtype=np.float32).reshape(2, HOURS, K).copy()
         model.longest = np.frombuffer(body[n_hist:n_hist + n_rec], dtype=np.float32).reshape(2, HOURS).copy()
-        model.longest_day = np.frombuffer(body[n_hist + n_rec:], dtype=np.float32).reshape(2, HOURS).copy()
+        end = n_hist + 2 * n_rec
+        model.longest_day = np.frombuffer(body[n_hist + n_rec:end], dtype=np.float32).reshape(2, HOURS).copy()
+        if n_night:
+            model.night = NightLog.from_buffer(body[end:])
         model.ref_day, model.first_day, model.last_day = (None if math.isnan(v) else float(v)
                                                           for v in (ref, first, last))
         return model

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from alerts.inactivity.explain import explanation
+from alerts.inactivity.explain import WakeWords, explanation
 from alerts.inactivity.model import DAY_TYPES, RoutineModel, slot_of, threshold_minutes
+from alerts.inactivity.night import NightView, clock_of, night_hours, night_threshold
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, PresenceState, Resident
 
@@ -47,6 +48,7 @@ class InactivityState:
     left_at: datetime | None = None  # the last gate passage out, until one in
     unconfirmed_since: datetime | None = None  # a sign while out that did not follow the door: not yet a return
     _cache: dict[tuple[int, int, int], tuple[float, Any, float]] = field(default_factory=dict, repr=False)
+    _nights: dict[tuple[int, int], NightView | None] = field(default_factory=dict, repr=False)
 
     def to_record(self) -> tuple[bytes, dict[str, Any]]:
         """(model image, rule progress) for the store: bytes and a JSON-friendly dict."""
@@ -125,6 +127,7 @@ def observe(state: InactivityState, resident: Resident, ev: PresenceEvent, home_
             and not any(a < ev.ts and b > start for a, b in resident.away)
             and state.model.learn(start, ev.ts, tz)):
         state._cache.clear()
+        state._nights.clear()
     state.silence_since = ev.ts
 
 
@@ -158,23 +161,52 @@ def counted_from(state: InactivityState, resident: Resident, presence: PresenceS
     return quiet_end if quiet_end is not None else start
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """How long a silence may last: ``minutes``, the hour's view, the night's view when the night model set it."""
+
+    minutes: float
+    view: Any  # HourView, None in cold start or after an unconfirmed return
+    alpha: float
+    cold: bool
+    night: NightView | None = None
+    start_h: float = math.nan  # the silence's start in night hours (when ``night`` is set)
+
+
 def _threshold(state: InactivityState, start: datetime, now: datetime, settings: InactivitySettings,
-               tz: tzinfo) -> tuple[float, Any, float, bool]:
-    """(minutes, hour view or None, alpha, cold) for a silence counted from ``start``."""
+               tz: tzinfo) -> Threshold:
+    """The threshold for a silence counted from ``start`` (cached per hour and day, so next_due and evaluate
+    agree to the second).
+    """
     model = state.model
-    dtype, hour = slot_of(start, tz)
+    local = start.astimezone(tz)
+    dtype, hour = (1 if local.weekday() >= 5 else 0), local.hour
     if state.unconfirmed_since is not None:  # a sign in what may be an empty flat: only the longest threshold
-        return settings.max_hours * 60.0, None, math.nan, False
+        return Threshold(settings.max_hours * 60.0, None, math.nan, cold=False)
     if model.history_days(now) < settings.cold_start_days:
         hours = settings.cold_day_hours if 7 <= hour < 19 else settings.cold_night_hours
-        return hours * 60.0, None, math.nan, True
-    key = (dtype, hour, int(now.timestamp() // 86400))
+        return Threshold(hours * 60.0, None, math.nan, cold=True)
+    today = int(now.timestamp() // 86400)
+    key = (dtype, hour, today)
     hit = state._cache.get(key)
     if hit is None:
         minutes, view, _, alpha = threshold_minutes(model, settings, dtype, hour, now)
         hit = (minutes, view, alpha)
+        if len(state._cache) > 64:
+            state._cache.clear()
         state._cache[key] = hit
-    return hit[0], hit[1], hit[2], False
+    evening, start_h = night_hours(local)
+    nkey = (evening, today)
+    if nkey not in state._nights:
+        if len(state._nights) > 8:
+            state._nights.clear()
+        state._nights[nkey] = model.night_view(evening, hit[2], now)
+    night = state._nights[nkey]
+    if night is not None:
+        at_night = night_threshold(night, start_h, hit[0], settings.min_hours * 60.0, settings.max_hours * 60.0)
+        if at_night is not None:
+            return Threshold(at_night, hit[1], hit[2], cold=False, night=night, start_h=start_h)
+    return Threshold(hit[0], hit[1], hit[2], cold=False)
 
 
 def next_due(state: InactivityState, resident: Resident, presence: PresenceState, now: datetime,
@@ -187,8 +219,7 @@ def next_due(state: InactivityState, resident: Resident, presence: PresenceState
     start = counted_from(state, resident, presence, now, settings, tz)
     if start is None or state.raised_for == state.silence_since:
         return None
-    minutes, _, _, _ = _threshold(state, start, now, settings, tz)
-    due = start + timedelta(minutes=minutes)
+    due = start + timedelta(minutes=_threshold(state, start, now, settings, tz).minutes)
     for _ in range(4):  # an away period or quiet hours at the due time push it to their end
         period = resident.away_at(due)
         later = period[1] if period is not None else _in_quiet(due, settings, tz)
@@ -209,7 +240,8 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
     since = state.silence_since
     if start is None or since is None or state.raised_for == since:
         return None
-    minutes, view, alpha, cold = _threshold(state, start, now, settings, tz)
+    thr = _threshold(state, start, now, settings, tz)
+    minutes, view, alpha, cold, night = thr.minutes, thr.view, thr.alpha, thr.cold, thr.night
     due = start + timedelta(minutes=minutes)
     if now < due:
         return None
@@ -218,15 +250,22 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
     quiet_min = (now - start).total_seconds() / 60.0
     dtype, hour = slot_of(start, tz)
     probability = None
-    if view is not None:
+    usual = view.usual_min if view is not None else 0.0
+    if night is not None:
+        probability = night.survival(thr.start_h, thr.start_h + quiet_min / 60.0)
+        usual = max(0.0, (night.usual_wake - thr.start_h) * 60.0)
+    elif view is not None:
         _, emp = state.model.view(dtype, hour, now)
         probability = view.survival(quiet_min, emp)
     history = state.model.history_days(now)
+    wake_words = None if night is None else WakeWords(
+        "all days" if night.pooled else DAY_TYPES[night.day_type], clock_of(night.usual_wake),
+        None if night.latest_wake is None else clock_of(night.latest_wake))
     text = explanation(
-        since=since, now=now, tz=tz, day_type=DAY_TYPES[dtype], usual_min=view.usual_min if view else 0.0,
+        since=since, now=now, tz=tz, day_type=DAY_TYPES[dtype], usual_min=usual,
         longest_min=view.longest_min if view else None, window_days=settings.learning_window_days, cold=cold,
         cold_hours=minutes / 60.0, history_days=history, cold_days=settings.cold_start_days,
-        counted_from=start, unconfirmed=unconfirmed)
+        counted_from=start, unconfirmed=unconfirmed, wake=wake_words)
     details: dict[str, Any] = {
         "silence_since": since.isoformat(), "counted_from": start.isoformat(),
         "quiet_minutes": round((now - since).total_seconds() / 60.0, 1), "threshold_minutes": round(minutes, 1),
@@ -234,8 +273,11 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
         "alpha": None if cold or unconfirmed else round(alpha, 6), "cold_start": cold,
         "unconfirmed_return": unconfirmed, "history_days": round(history, 1),
         "day_type": DAY_TYPES[dtype], "hour": hour,
-        "usual_minutes": None if view is None else round(view.usual_min, 1),
+        "usual_minutes": None if view is None else round(usual, 1),
         "longest_minutes": None if view is None or view.longest_min is None else round(view.longest_min, 1),
+        "model": "cold start" if cold else "fixed" if unconfirmed else "night" if night is not None else "hour",
+        "usual_wake": None if wake_words is None else wake_words.usual,
+        "latest_wake": None if wake_words is None else wake_words.latest,
         "explanation": text, "signals": dict(presence.signals),
     }
     return InactivityFiring(resident, now, due, f"{ALERT_TYPE}:{resident.resident_id}:{since.isoformat()}", details)

@@ -10,12 +10,13 @@ from api.models.base import ApiModel
 
 
 class ActivityMap(ApiModel):
-    """Where motion is habitual in a camera's picture: a grid of rates over the whole frame, row by row."""
+    """Where motion is habitual in a camera's picture: a grid of rates over whole cells of the frame, row by row."""
 
     camera_id: str
     rows: int
     cols: int
-    cell_px: float = Field(description="a cell's side in full-resolution px (cells divide the frame exactly)")
+    cell_px: float = Field(description="a cell's side in full-resolution px; whole cells from the top left, a "
+                           "strip narrower than a cell at the right and bottom is not covered")
     width: int = Field(description="full-resolution width of the frames the map was learnt on")
     height: int
     values: list[list[float]] = Field(description="rows x cols shares of frames with motion in the cell, 0-1")

@@ -16,8 +16,10 @@ from api.models.base import ApiModel
 Severity = Literal["info", "minor", "major", "critical"]
 
 
-class MapTower(ApiModel):
-    """A tower on the plan (plan units, y down) and its state: quiet, alerts, or a camera not streaming."""
+class TowerPlace(ApiModel):
+    """Where a tower stands on the plan (plan units, y down): the fields the estate plan's ``Tower`` and the map's
+    ``MapTower`` share, defined once here.
+    """
 
     id: str
     name: str
@@ -26,6 +28,11 @@ class MapTower(ApiModel):
     y: float
     width: float
     height: float
+
+
+class MapTower(TowerPlace):
+    """A tower on the plan (plan units, y down) and its state: quiet, alerts, or a camera not streaming."""
+
     state: Literal["quiet", "alerts", "camera_offline"]
     open: int
     acknowledged: int

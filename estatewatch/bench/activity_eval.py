@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from estatewatch.bench.littering_eval import SceneResult, match, score
 from estatewatch.bench.littering_world import _frames
+from estatewatch.bench.seeds import parse_seeds
 from estatewatch.bench.world_cache import make_scene as world_make_scene
 from simulators.camera.render import Renderer
 from simulators.camera.scene import DISTRACTOR_KINDS, Scene, ground_truth, make_scene
@@ -178,10 +179,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in filter(None, text.split(",")):
-        lo, _, hi = part.partition("-")
-        out += list(range(int(lo), int(hi or lo) + 1))
+    """Tuning seeds only: the fresh set (100000 and above) is kept for reporting."""
+    out = parse_seeds(text)
     if any(s >= 100_000 for s in out):
         raise SystemExit("seeds of 100000 and above are kept for reporting; this measurement tunes")
     return out

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alerts.presence import PresenceEvent
-from estatewatch.bench.casas import CasasError, CasasHome, _git
+from estatewatch.bench.casas import CasasError, CasasHome, _git, load_each
 
 REPO = "ronsm/ARAS-SKMulti-Model-Generator"
 COMMIT = "e6bb6a257367f4cc1579ad99b353319bad8900eb"
@@ -160,12 +160,5 @@ def load_house(house: str, cache: Path | None = None) -> CasasHome:
 
 
 def load_available(cache: Path | None = None) -> tuple[list[CasasHome], list[dict[str, str]]]:
-    """Every house that can be had here, and for the others why not (reported, never silently skipped)."""
-    homes: list[CasasHome] = []
-    missing: list[dict[str, str]] = []
-    for house in HOUSES:
-        try:
-            homes.append(load_house(house, cache))
-        except (CasasError, OSError, subprocess.CalledProcessError) as exc:
-            missing.append({"home": f"ARAS {house}", "reason": str(exc)})
-    return homes, missing
+    """Every ARAS house that can be had here, and for the others why not."""
+    return load_each(HOUSES, load_house, cache, label="ARAS ")

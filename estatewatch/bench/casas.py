@@ -20,6 +20,7 @@ import itertools
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -185,13 +186,21 @@ def load_home(name: str, cache: Path | None = None) -> CasasHome:
     return CasasHome(name, tz, events, home_spans(events, marks), events[0].ts, days, src)
 
 
-def load_available(cache: Path | None = None) -> tuple[list[CasasHome], list[dict[str, str]]]:
-    """Every home that can be had here, and for the others why not (reported, never silently skipped)."""
+def load_each(names: Iterable[str], load: Callable[[str, Path | None], CasasHome], cache: Path | None = None, *,
+              label: str = "") -> tuple[list[CasasHome], list[dict[str, str]]]:
+    """Every home of ``names`` that ``load`` can have here, and for the others why not (reported, never silently
+    skipped), each named ``label`` + its name.
+    """
     homes: list[CasasHome] = []
     missing: list[dict[str, str]] = []
-    for name in SOURCES:
+    for name in names:
         try:
-            homes.append(load_home(name, cache))
+            homes.append(load(name, cache))
         except (CasasError, OSError, subprocess.CalledProcessError) as exc:
-            missing.append({"home": name, "reason": str(exc)})
+            missing.append({"home": f"{label}{name}", "reason": str(exc)})
     return homes, missing
+
+
+def load_available(cache: Path | None = None) -> tuple[list[CasasHome], list[dict[str, str]]]:
+    """Every CASAS home that can be had here, and for the others why not."""
+    return load_each(SOURCES, load_home, cache)

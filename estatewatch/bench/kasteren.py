@@ -33,7 +33,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from alerts.presence import PresenceEvent
-from estatewatch.bench.casas import CasasError, CasasHome, _git
+from estatewatch.bench.casas import CasasError, CasasHome, _git, load_each
 from estatewatch.bench.casas import home_spans as heuristic_spans
 
 REPO = "agnesvanbelle/TL"
@@ -188,12 +188,5 @@ def load_house(house: str, cache: Path | None = None) -> CasasHome:
 
 
 def load_available(cache: Path | None = None) -> tuple[list[CasasHome], list[dict[str, str]]]:
-    """Every house that can be had here, and for the others why not (reported, never silently skipped)."""
-    homes: list[CasasHome] = []
-    missing: list[dict[str, str]] = []
-    for house in LAYOUTS:
-        try:
-            homes.append(load_house(house, cache))
-        except (CasasError, OSError, subprocess.CalledProcessError) as exc:
-            missing.append({"home": f"van Kasteren {house}", "reason": str(exc)})
-    return homes, missing
+    """Every van Kasteren house (B, C) that can be had here, and for the others why not."""
+    return load_each(LAYOUTS, load_house, cache, label="van Kasteren ")

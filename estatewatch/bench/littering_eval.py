@@ -18,6 +18,7 @@ from typing import Any
 
 from estatewatch.bench import world_cache
 from estatewatch.bench.littering_world import condition_rows, run_world_scene, summarize_conditions
+from estatewatch.bench.seeds import parse_seeds
 from simulators.camera.render import Renderer
 from simulators.camera.scene import DISTRACTOR_KINDS, ground_truth, make_scene
 from vision.camera_config import CameraConfig
@@ -172,14 +173,6 @@ def summarize(results: list[SceneResult]) -> dict[str, Any]:
     }
 
 
-def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in filter(None, text.split(",")):  # "" is no scenes
-        a, _, b = part.partition("-")
-        out += list(range(int(a), int(b or a) + 1))
-    return out
-
-
 def main() -> None:
     """The evaluation from the command line, world set included (``--world``); prints the report as JSON."""
     ap = argparse.ArgumentParser(description=__doc__)
@@ -194,7 +187,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.cache:
         os.environ[world_cache.ENV] = a.cache  # the pool's processes inherit it
-    report = evaluate(_seeds(a.seeds), _seeds(a.distractor_seeds), width=1280, height=720, fps=20.0,
+    report = evaluate(parse_seeds(a.seeds), parse_seeds(a.distractor_seeds), width=1280, height=720, fps=20.0,
                       duration=a.seconds, distractor_duration=a.distractor_seconds, workers=a.workers, world=a.world)
     if not a.per_scene:
         report.pop("per_scene")

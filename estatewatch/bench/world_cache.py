@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 import simulators.camera as camera_package
+from estatewatch.bench.seeds import parse_seeds
 from simulators.camera.publish import CODEC_SUFFIX, write_scene_file
 from simulators.camera.render import Renderer
 from simulators.camera.scene import WORLD_DISTRACTORS, Scene
@@ -131,14 +132,6 @@ def render(job: tuple[int, str, float, str]) -> str:
     return path.name
 
 
-def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for part in filter(None, text.split(",")):
-        lo, _, hi = part.partition("-")
-        out += list(range(int(lo), int(hi or lo) + 1))
-    return out
-
-
 def main() -> None:
     """Render scenes ahead of an evaluation (resumable: entries already there are kept)."""
     ap = argparse.ArgumentParser(description=__doc__)
@@ -149,8 +142,8 @@ def main() -> None:
     ap.add_argument("--cache", default=os.environ.get(ENV, "var/cache/world"))
     ap.add_argument("--workers", type=int, default=1)
     a = ap.parse_args()
-    jobs = [(s, "throws", a.seconds, a.cache) for s in _seeds(a.seeds)]
-    jobs += [(s, "distractors", a.distractor_seconds, a.cache) for s in _seeds(a.distractor_seeds)]
+    jobs = [(s, "throws", a.seconds, a.cache) for s in parse_seeds(a.seeds)]
+    jobs += [(s, "distractors", a.distractor_seconds, a.cache) for s in parse_seeds(a.distractor_seeds)]
     with ProcessPoolExecutor(max_workers=a.workers) as pool:
         for name in pool.map(render, jobs):
             sys.stdout.write(name + "\n")

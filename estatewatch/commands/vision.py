@@ -10,25 +10,10 @@ from typing import Annotated
 
 import typer
 
+from estatewatch.bench.seeds import parse_seeds
 from estatewatch.commands import CliGroups
 
 RESOLUTIONS = {"1080p": (1920, 1080), "720p": (1280, 720), "360p": (640, 360)}
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``0-23``, ``1,5,9`` or a mix: ``0-9,100``."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "-" in part[1:]:
-            lo, hi = part.split("-", 1) if not part.startswith("-") else ("-" + part[1:].split("-", 1)[0],
-                                                                           part[1:].split("-", 1)[1])
-            seeds.extend(range(int(lo), int(hi) + 1))
-        else:
-            seeds.append(int(part))
-    return seeds
 
 
 def detect(

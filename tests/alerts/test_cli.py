@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from alerts.resident_records import load_residents
 from estatewatch.cli import app
 from store.db import connect
+from tests.helpers import ReplayFiles
 
 
 def test_residents_import_loads_valid_csv_and_refuses_a_broken_one(db_url: str, tmp_path: Path) -> None:
@@ -42,12 +43,11 @@ def test_simulate_residents_writes_events_residents_and_truth(tmp_path: Path) ->
     assert (tmp_path / "residents.csv").read_text().startswith("resident_id,unit,elderly,lives_alone")
 
 
-def test_replay_json_prints_no_activity_with_its_explanation(tmp_path: Path) -> None:
-    events = tmp_path / "e.jsonl"
-    events.write_text('{"ts": "2026-03-02T08:00:00", "kind": "access", "resident": "r1", "direction": "in"}\n'
-                      '{"ts": "2026-03-02T09:42:00", "kind": "motion", "unit": "A-1201", "sensor": "kitchen"}\n')
-    residents = tmp_path / "r.csv"
-    residents.write_text("resident_id,unit,elderly,lives_alone,consent\nr1,A-1201,true,true,yes\nr2,B-0101,true,false,yes\n")
+def test_replay_json_prints_no_activity_with_its_explanation(replay_files: ReplayFiles) -> None:
+    events, residents = replay_files(
+        [{"ts": "2026-03-02T08:00:00", "kind": "access", "resident": "r1", "direction": "in"},
+         {"ts": "2026-03-02T09:42:00", "kind": "motion", "unit": "A-1201", "sensor": "kitchen"}],
+        ["r1,A-1201,true,true,yes", "r2,B-0101,true,false,yes"])
     result = CliRunner().invoke(app, ["replay", str(events), "--residents", str(residents), "--json",
                                       "--until", "2026-03-02T19:00:00", "--tz", "Asia/Shanghai"])
     assert result.exit_code == 0, result.output

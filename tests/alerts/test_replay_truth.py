@@ -15,6 +15,7 @@ from alerts.replay import alert_id_for, read_events, replay
 from alerts.resident_csv import parse_residents
 from estatewatch.cli import app
 from simulators.residents import SimConfig, simulate
+from tests.helpers import ReplayFiles
 
 TZ = ZoneInfo("Asia/Shanghai")
 def irregular(residents: int, days: float, seed: int, door_only_share: float = 0.3) -> SimConfig:
@@ -95,12 +96,10 @@ def test_replay_cli_contract(tmp_path: Path) -> None:
     assert len(not_out) - len(reminders) == len(sim.truth.expected_not_out(datetime(2026, 3, 6, 12)))
 
 
-def test_replay_rejects_out_of_order_events(tmp_path: Path) -> None:
-    events = tmp_path / "e.jsonl"
-    events.write_text('{"ts": "2026-03-02T10:00:00", "kind": "motion", "unit": "A-1201", "sensor": "k"}\n'
-                      '{"ts": "2026-03-02T09:00:00", "kind": "motion", "unit": "A-1201", "sensor": "k"}\n')
-    residents = tmp_path / "r.csv"
-    residents.write_text("resident_id,unit,elderly,lives_alone,consent\nr1,A-1201,true,true,yes\n")
+def test_replay_rejects_out_of_order_events(replay_files: ReplayFiles) -> None:
+    events, residents = replay_files([{"ts": "2026-03-02T10:00:00", "kind": "motion", "unit": "A-1201", "sensor": "k"},
+                                      {"ts": "2026-03-02T09:00:00", "kind": "motion", "unit": "A-1201", "sensor": "k"}],
+                                     ["r1,A-1201,true,true,yes"])
     assert parse_residents(residents.read_text())[0].floor == 12
     result = CliRunner().invoke(app, ["replay", str(events), "--residents", str(residents), "--json"])
     assert result.exit_code == 2

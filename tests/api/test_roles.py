@@ -10,13 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from alerts.drafts import AlertDraft
-from alerts.intake import raise_alert
 from api.app import create_app
 from api.security import create_user, token_hash
 from common.settings import Settings
 from store.accounts import add_token
 from store.db import connect
-from tests.helpers import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN, raise_committed
 
 PASSWORD = "correct horse battery"
 
@@ -43,10 +42,7 @@ def accounts(settings: Settings) -> dict[str, str]:
 def alert_id(settings: Settings) -> str:
     draft = AlertDraft(type="smoke", severity="critical", dedup_key="smoke:b3-12", title="Smoke in 3-1201",
                        site=settings.site, occurred_at=datetime.now(UTC), subject={"building": "3", "floor": 12})
-    with connect(settings.require_database_url()) as conn:
-        new_id = raise_alert(conn, draft)
-        conn.commit()
-    return new_id
+    return raise_committed(settings, draft)
 
 
 def _login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:

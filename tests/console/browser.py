@@ -5,7 +5,7 @@ live-server helper (``tests/api/live_server.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -19,6 +19,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 PASSWORD = "correct horse battery"
 ROLE_USERS = {"viewer": "vera", "operator": "oscar", "admin": "ada"}
+DeviceAlert = Callable[[str, str, str], str]
+"""The ``device_alert`` fixture: raise ``(type, device, building)`` on the test's site, get the alert's id."""
 
 
 @dataclass(frozen=True)

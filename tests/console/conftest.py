@@ -1,20 +1,22 @@
 """Fixtures of the console's tests: the real app under uvicorn (real PostgreSQL and Mosquitto from the suite's
-conftest), users of each role, and headless Debian Chromium driven by Playwright. Shared helpers live in
-``tests.console.browser``; tests import from there, never from this file.
+conftest), users of each role and device alerts to act on; the headless Chromium pages (``console_page``) come from
+the suite's conftest.
+Shared helpers live in ``tests.console.browser``; tests import from there, never from this file.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
 
+from alerts.drafts import AlertDraft
 from api.security import create_user
 from common.settings import Settings
 from store.db import connect
-from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROLE_USERS, LiveServer, serve
+from tests.console.browser import PASSWORD, ROLE_USERS, LiveServer, serve
+from tests.helpers import raise_committed
 
 
 @pytest.fixture
@@ -34,27 +36,12 @@ def users(settings: Settings) -> dict[str, str]:
     return dict(ROLE_USERS)
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """One browser per test module: Playwright's sync API holds an event loop on the main thread while it lives,
-    which would break later tests that call ``asyncio.run``.
-    """
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def console_page(chromium: Browser) -> Iterator[Page]:
-    """A fresh browser context (no cookies) at a control-room screen size."""
-    context = chromium.new_context(viewport={"width": 1600, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors in the console: {errors}"
+def device_alert(settings: Settings) -> Callable[[str, str, str], str]:
+    """Raises a major device alert ``(type, device, building)`` on this test's site and returns its id."""
+    def raise_one(type_: str, device: str, building: str) -> str:
+        draft = AlertDraft(type=type_, severity="major", dedup_key=device, title=f"{type_} {device}",
+                           site=settings.site, occurred_at=datetime.now(UTC),
+                           subject={"building": building, "device": device})
+        return raise_committed(settings, draft)
+    return raise_one

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from common.settings import Settings
-from estatewatch.wiring import raise_littering_alert
+from estatewatch.wiring import LitteringAlerts
 from store.db import connect
 from store.littering import set_clip, set_evidence
 from vision.detector import LitteringEvent
@@ -46,7 +46,7 @@ def record_littering(settings: Settings, *, camera: str, building: str, floor: i
     stored = StoredEvent(event_id=event_id, site=settings.site, occurred_at=now, ended_at=now + timedelta(seconds=1),
                          event=_event(camera, floor), building=building)
     with connect(settings.require_database_url()) as conn:
-        alert_id = store_event(conn, stored, raise_littering_alert)
+        alert_id = store_event(conn, stored, LitteringAlerts())
         conn.commit()
     assert alert_id is not None
     return event_id, alert_id

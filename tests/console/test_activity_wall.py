@@ -22,11 +22,12 @@ from vision.activity_map import ActivityMap, ActivityParams
 
 
 def _saved(settings: Settings) -> None:
-    """cam-a's map: 64x36 frames (4 x 2 cells), the top-left cell moving in every frame for ten seconds."""
+    """cam-a's map: 64x36 frames (4 x 2 whole cells of 16 px, a 4 px strip below), the top-left cell moving in
+    every frame for ten seconds."""
     amap = ActivityMap(ActivityParams(cell_px=16))
     amap.fit((36, 64), 1)
     fg = np.zeros((36, 64), np.uint8)
-    fg[0:18, 0:16] = 255
+    fg[0:16, 0:16] = 255
     for i in range(201):
         amap.update(fg, i / 20.0)
     rows, cols = amap.grid

@@ -5,50 +5,29 @@ the system with the reason.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page
 
 from alerts.db_driver import Processor
-from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, Resident
-from alerts.presence_rules import RuleConfig
-from alerts.resident_records import to_record
-from common.settings import Settings
 from store.db import connect
-from store.residents import put_resident
 from tests.console.browser import LiveServer, login
+from tests.elder_helpers import home_for_a_day
 
 MOTHER = Resident("r-0801", "5-0801", building="5", floor=8, elderly=True, lives_alone=True)
 CONTACTS = [{"role": "daughter", "name": "王丽", "phone": "+86 138 0013 8000"},
             {"role": "grid worker", "name": "张伟", "phone": "+86 139 1234 5678"}]
-RULES = RuleConfig(no_sign_enabled=False, inactivity=InactivitySettings(enabled=False))
-
-
-def _home_for_a_day(settings: Settings, proc: Processor, now: datetime) -> str:
-    """She came home 25 h ago and has moved about since, never out: the tick raises her alert."""
-    home = now - timedelta(hours=25)
-    with connect(settings.require_database_url()) as conn:
-        with conn.transaction():
-            put_resident(conn, settings.site, to_record(MOTHER), contacts=CONTACTS, consent=True)
-            proc.on_presence_event(conn, PresenceEvent(home, "access", resident=MOTHER.resident_id, direction="in",
-                                                       gate="north", method="face"), home)
-            for h in range(1, 25, 3):
-                at = home + timedelta(hours=h)
-                proc.on_presence_event(conn, PresenceEvent(at, "motion", unit=MOTHER.unit, sensor="kitchen-pir"), at)
-        with conn.transaction():
-            [alert_id] = proc.tick(conn, now)
-    return alert_id
 
 
 @pytest.mark.browser
 def test_going_out_closes_the_open_elderly_alert(live_server: LiveServer, users: dict[str, str],
-                                                 console_page: Page) -> None:
-    page, settings = console_page, live_server.settings
-    proc = Processor(settings.site, RULES, tz=ZoneInfo(settings.timezone))
-    alert_id = _home_for_a_day(settings, proc, datetime.now(UTC))
+                                                 console_page: Page, not_out_processor: Processor) -> None:
+    page, settings, proc = console_page, live_server.settings, not_out_processor
+    with connect(settings.require_database_url()) as conn:
+        alert_id = home_for_a_day(conn, proc, MOTHER, datetime.now(UTC), CONTACTS)
     login(page, live_server.url, users["operator"])
     row = f'#queue li[data-id="{alert_id}"]'
     page.click(row)

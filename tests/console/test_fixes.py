@@ -5,26 +5,13 @@ user-name pattern compiles in Chromium (``pattern`` uses the ``v`` flag).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from playwright.sync_api import Page
 
-from alerts.drafts import AlertDraft
-from alerts.intake import raise_alert
 from common.settings import Settings
 from store.db import connect
-from tests.console.browser import LiveServer, login
+from tests.console.browser import DeviceAlert, LiveServer, login
 from tests.helpers import ADMIN_TOKEN
-
-
-def _raise(settings: Settings, type_: str, key: str, building: str) -> str:
-    with connect(settings.require_database_url()) as conn:
-        alert_id = raise_alert(conn, AlertDraft(type=type_, severity="major", dedup_key=key, title=f"{type_} {key}",
-                                                site=settings.site, occurred_at=datetime.now(UTC),
-                                                subject={"building": building, "device": key}))
-        conn.commit()
-    return alert_id
 
 
 def _status(settings: Settings, alert_id: str) -> str:
@@ -35,9 +22,10 @@ def _status(settings: Settings, alert_id: str) -> str:
 
 
 @pytest.mark.browser
-def test_detail_countdown_ticks(live_server: LiveServer, users: dict[str, str], console_page: Page) -> None:
+def test_detail_countdown_ticks(live_server: LiveServer, users: dict[str, str], console_page: Page,
+                                device_alert: DeviceAlert) -> None:
     page = console_page
-    alert_id = _raise(live_server.settings, "temperature", "temp-1", "2")
+    alert_id = device_alert("temperature", "temp-1", "2")
     login(page, live_server.url, users["operator"])
     page.click(f'#queue li[data-id="{alert_id}"]')
     page.wait_for_selector("#detail-sla")
@@ -50,10 +38,10 @@ def test_detail_countdown_ticks(live_server: LiveServer, users: dict[str, str], 
 
 @pytest.mark.browser
 def test_a_after_a_filter_menu_acknowledges(live_server: LiveServer, users: dict[str, str],
-                                            console_page: Page) -> None:
+                                            console_page: Page, device_alert: DeviceAlert) -> None:
     page, settings = console_page, live_server.settings
-    wanted = _raise(settings, "water_leak", "leak-1", "4")
-    other = _raise(settings, "temperature", "temp-2", "5")
+    wanted = device_alert("water_leak", "leak-1", "4")
+    other = device_alert("temperature", "temp-2", "5")
     login(page, live_server.url, users["operator"])
     page.wait_for_selector(f'#queue li[data-id="{other}"]')
     page.wait_for_selector('#filter-type option[value="water_leak"]', state="attached")

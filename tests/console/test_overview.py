@@ -3,7 +3,6 @@ bucket with empty buckets kept, telemetry sparklines, and the Elders panel's vie
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,18 +12,11 @@ from psycopg.types.json import Jsonb
 from alerts.drafts import AlertDraft
 from alerts.intake import raise_alert
 from alerts.lifecycle import Severity
-from api.app import create_app
 from common.settings import Settings
 from store.db import connect
 from tests.helpers import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 def _seed(settings: Settings) -> dict[str, str]:

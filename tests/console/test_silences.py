@@ -4,39 +4,20 @@ stored and listed, greyed, never pinned or sounded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page
 
-from alerts.drafts import AlertDraft
-from alerts.intake import raise_alert
-from api.app import create_app
 from api.security import create_user
 from common.settings import Settings
 from store.db import connect
-from tests.console.browser import PASSWORD, LiveServer, login
+from tests.console.browser import PASSWORD, DeviceAlert, LiveServer, login
 from tests.console.test_triage import PLAY_SPY
 from tests.helpers import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-def _raise(settings: Settings, type_: str, key: str, building: str) -> str:
-    with connect(settings.require_database_url()) as conn:
-        alert_id = raise_alert(conn, AlertDraft(type=type_, severity="major", dedup_key=key, title=f"{type_} {key}",
-                                                site=settings.site, occurred_at=datetime.now(UTC),
-                                                subject={"building": building, "device": key}))
-        conn.commit()
-    return alert_id
 
 
 def _session(client: TestClient, settings: Settings, role: str) -> dict[str, str]:
@@ -47,10 +28,11 @@ def _session(client: TestClient, settings: Settings, role: str) -> dict[str, str
     return {"X-CSRF-Token": me["csrf_token"]}
 
 
-def test_bulk_acknowledge_takes_exactly_the_filtered_open_alerts(client: TestClient, settings: Settings) -> None:
-    leaks = [_raise(settings, "water_leak", f"leak-{n}", "4") for n in range(5)]
-    elsewhere = _raise(settings, "water_leak", "leak-b6", "6")
-    other_type = _raise(settings, "temperature", "temp-4", "4")
+def test_bulk_acknowledge_takes_exactly_the_filtered_open_alerts(client: TestClient, settings: Settings,
+                                                                  device_alert: DeviceAlert) -> None:
+    leaks = [device_alert("water_leak", f"leak-{n}", "4") for n in range(5)]
+    elsewhere = device_alert("water_leak", "leak-b6", "6")
+    other_type = device_alert("temperature", "temp-4", "4")
     viewer = _session(client, settings, "viewer")
     refused = client.post("/api/v1/alerts/ack", json={"type": "water_leak", "building": "4"}, headers=viewer)
     assert refused.status_code == 403
@@ -91,10 +73,10 @@ def test_silence_needs_a_reason_and_an_end_and_ends(client: TestClient, settings
 
 @pytest.mark.browser
 def test_a_silenced_alert_is_listed_greyed_and_quiet(live_server: LiveServer, users: dict[str, str],
-                                                     console_page: Page) -> None:
+                                                     console_page: Page, device_alert: DeviceAlert) -> None:
     page, settings = console_page, live_server.settings
     page.add_init_script(PLAY_SPY)
-    first = _raise(settings, "smoke", "smoke-5-1", "5")
+    first = device_alert("smoke", "smoke-5-1", "5")
     login(page, live_server.url, users["operator"])
     page.click(f'#queue li[data-id="{first}"]')
     page.wait_for_selector("#detail-title")
@@ -106,8 +88,8 @@ def test_a_silenced_alert_is_listed_greyed_and_quiet(live_server: LiveServer, us
     page.wait_for_selector("#silences-box:not([hidden]) li:text('Detector maintenance in tower 5')")
     page.wait_for_selector("#pinned-lane", state="hidden")
 
-    second = _raise(settings, "smoke", "smoke-5-2", "5")  # same cause, still silenced: listed, greyed, no sound
-    elsewhere = _raise(settings, "smoke", "smoke-6-1", "6")  # another building: not covered
+    second = device_alert("smoke", "smoke-5-2", "5")  # same cause, still silenced: listed, greyed, no sound
+    elsewhere = device_alert("smoke", "smoke-6-1", "6")  # another building: not covered
     page.wait_for_selector(f'#queue li[data-id="{elsewhere}"]:not(.silenced)')
     page.wait_for_selector(f'#pinned li[data-id="{elsewhere}"]')
     page.wait_for_selector(f'#queue li[data-group-size="2"][data-id="{first}"].silenced')
@@ -123,10 +105,11 @@ def test_a_silenced_alert_is_listed_greyed_and_quiet(live_server: LiveServer, us
 
 
 @pytest.mark.browser
-def test_bulk_acknowledge_from_the_filter(live_server: LiveServer, users: dict[str, str], console_page: Page) -> None:
+def test_bulk_acknowledge_from_the_filter(live_server: LiveServer, users: dict[str, str], console_page: Page,
+                                          device_alert: DeviceAlert) -> None:
     page, settings = console_page, live_server.settings
-    leaks = [_raise(settings, "water_leak", f"leak-{n}", "4") for n in range(3)]
-    other = _raise(settings, "temperature", "temp-9", "4")
+    leaks = [device_alert("water_leak", f"leak-{n}", "4") for n in range(3)]
+    other = device_alert("temperature", "temp-9", "4")
     login(page, live_server.url, users["operator"])
     page.wait_for_selector(f'#queue li[data-id="{other}"]')
     assert page.locator("#bulk-ack").is_hidden()  # nothing narrowed: no button

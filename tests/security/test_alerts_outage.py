@@ -9,7 +9,6 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 from prometheus_client import REGISTRY
 
 from alerts import queries
@@ -21,10 +20,9 @@ from alerts.service import AlertsService
 from common import topics
 from common.mqtt import BoundedPublisher
 from common.settings import Settings
-from estatewatch.embedded import EmbeddedPostgres
 from ingest.service import IngestService
 from store.db import connect
-from tests.helpers import wait_until
+from tests.helpers import DatabaseSwitch, wait_until
 
 OUTAGE_S = 30.0
 
@@ -33,19 +31,9 @@ def _handled(kind: str) -> float:
     return REGISTRY.get_sample_value("ew_alerts_events_total", {"kind": kind, "outcome": "ok"}) or 0.0
 
 
-def _database(server_url: str, dbname: str, *, usable: bool) -> None:
-    """Refuse (or allow again) every connection to the test database, and end the ones that are open."""
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(psycopg.sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
-            psycopg.sql.Identifier(dbname), psycopg.sql.SQL("true" if usable else "false")))
-        if not usable:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (dbname,))
-
-
-def test_a_30_s_outage_loses_nothing_and_raises_what_fell_due(settings: Settings, pg_server: EmbeddedPostgres) -> None:
+def test_a_30_s_outage_loses_nothing_and_raises_what_fell_due(settings: Settings,
+                                                              database_switch: DatabaseSwitch) -> None:
     site, db_url = settings.site, settings.require_database_url()
-    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
-    assert isinstance(dbname, str)
     with connect(db_url) as conn, conn.transaction():
         upsert_residents(conn, site, [Resident("r1", "A-1201", elderly=True, lives_alone=True, not_out_hours=24),
                                       Resident("r2", "B-0302", elderly=True, lives_alone=True, not_out_hours=24)],
@@ -68,7 +56,7 @@ def test_a_30_s_outage_loses_nothing_and_raises_what_fell_due(settings: Settings
                 row = conn.execute("SELECT next_due_at FROM resident_state WHERE resident_id = 'r1'").fetchone()
                 return row is not None and row["next_due_at"] is not None
         wait_until(due_stored, what="r1's due time")
-        _database(pg_server.url, dbname, usable=False)
+        database_switch(usable=False)
         outage_started = time.monotonic()
         sent = {"access": 1, "door": 0, "motion": 0}
         last_ts = {}
@@ -88,12 +76,12 @@ def test_a_30_s_outage_loses_nothing_and_raises_what_fell_due(settings: Settings
             sent["motion"] += 1
             last_ts = {"direction": direction, "sensor": f"pir-{n}"}
             if n % 5 == 0:  # and the database stays unusable: no connection survives either
-                _database(pg_server.url, dbname, usable=False)
+                database_switch(usable=False)
             time.sleep(0.5)
         assert publisher.flush(10)
         applied = {k: _handled(k) - before[k] for k in before}
         assert applied == {"access": 1.0, "door": 0.0, "motion": 0.0}  # only r1's event from before the outage
-        _database(pg_server.url, dbname, usable=True)
+        database_switch(usable=True)
         returned = datetime.now(UTC)
 
         wait_until(lambda: all(_handled(k) - before[k] >= sent[k] for k in sent), timeout=60,
@@ -109,7 +97,7 @@ def test_a_30_s_outage_loses_nothing_and_raises_what_fell_due(settings: Settings
             alerts = queries.list_alerts(conn, site=site)
             states = load_states(conn, ["r1", "r2"], lock=False)
     finally:
-        _database(pg_server.url, dbname, usable=True)
+        database_switch(usable=True)
         service.stop()
         publisher.close()
     r1_alerts = [a for a in alerts if a["type"] == "elderly_not_out" and a["subject"].get("resident") == "r1"]
@@ -123,10 +111,8 @@ def test_a_30_s_outage_loses_nothing_and_raises_what_fell_due(settings: Settings
 
 
 def test_ingest_holds_at_most_its_byte_bound_while_the_database_is_away(settings: Settings,
-                                                                          pg_server: EmbeddedPostgres) -> None:
+                                                                          database_switch: DatabaseSwitch) -> None:
     db_url = settings.require_database_url()
-    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
-    assert isinstance(dbname, str)
     limit = 1024 * 1024
     settings = settings.model_copy(update={"ingest_queue_bytes": limit, "batch_max_rows": 2})
     service = IngestService(settings)
@@ -136,7 +122,7 @@ def test_ingest_holds_at_most_its_byte_bound_while_the_database_is_away(settings
     padding = "x" * 50_000
     try:
         assert service.subscriber.wait_connected(10)
-        _database(pg_server.url, dbname, usable=False)
+        database_switch(usable=False)
         base = int(time.time() * 1000)
         for i in range(sent):
             publisher.publish(topics.telemetry(settings.site, "meter-1"), json.dumps(
@@ -149,10 +135,10 @@ def test_ingest_holds_at_most_its_byte_bound_while_the_database_is_away(settings
             time.sleep(0.05)
         assert 0 < peak <= limit + 60_000  # one message may cross the bound, never more
         assert service.committed_messages == 0
-        _database(pg_server.url, dbname, usable=True)
+        database_switch(usable=True)
         wait_until(lambda: service.committed_messages == sent, timeout=60, what="every message committed")
     finally:
-        _database(pg_server.url, dbname, usable=True)
+        database_switch(usable=True)
         publisher.close()
         service.stop()
     with connect(db_url) as conn:

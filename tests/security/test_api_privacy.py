@@ -14,14 +14,13 @@ from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
 from alerts.drafts import AlertDraft
-from alerts.intake import raise_alert
 from api.app import create_app
 from api.models.stream import AlertChange
 from api.security import token_hash
 from common.settings import Settings
 from store.accounts import add_token
 from store.db import connect
-from tests.helpers import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN, raise_committed
 
 PHONE = "13912345678"
 NOTE = "insulin at 08:00, key with neighbour 1202"
@@ -97,10 +96,7 @@ def _elderly_alert(settings: Settings) -> str:
                        subject={"resident": "R-1", "unit": "3-1201", "building": "3", "floor": 12},
                        details={"hours_at_home": 31.5, "reminder": 0, "explanation": "back from hospital at 09:12",
                                 "signals": {"access": {"at": "2026-03-02T09:12:00+00:00", "detail": "gate in"}}})
-    with connect(settings.require_database_url()) as conn:
-        alert_id = raise_alert(conn, draft)
-        conn.commit()
-    return alert_id
+    return raise_committed(settings, draft)
 
 
 def test_a_viewer_sees_an_elderly_alert_without_what_lies_behind_it(client: TestClient, settings: Settings) -> None:

@@ -25,7 +25,7 @@ from estatewatch.demo import simulator_settings
 from estatewatch.runtime import Embedded, embedded_services, for_role
 from ingest.service import IngestService
 from simulators.sensor_fleet import FleetOptions, SensorFleet
-from tests.helpers import number, wait_until
+from tests.helpers import can_login, number, wait_until
 
 WAIT_S = 10.0
 
@@ -61,23 +61,10 @@ def _publisher(target: MqttTarget) -> BoundedPublisher:
     return BoundedPublisher(target, max_inflight=10).start(wait=WAIT_S)
 
 
-def _can_login(target: MqttTarget, wait: float = 2.0) -> bool:
-    """Whether the broker accepts these credentials (the client is closed either way)."""
-    client = BoundedPublisher(target, max_inflight=1)
-    try:
-        client.start(wait=wait)
-    except ConnectionError:
-        return False
-    else:
-        return True
-    finally:
-        client.close(flush_timeout=0)
-
-
 def _until_login(target: MqttTarget, expected: bool) -> None:
     """A reload (SIGHUP) lands between two turns of the broker's loop: wait, bounded, for it to apply."""
     deadline = time.monotonic() + WAIT_S
-    while _can_login(target) is not expected:
+    while can_login(target) is not expected:
         assert time.monotonic() < deadline, f"login still {'refused' if expected else 'accepted'} after the reload"
 
 
@@ -98,8 +85,8 @@ def test_demo_broker_has_accounts_for_every_service_and_refuses_anonymous(demo: 
     users = {MqttTarget.parse(url).username for url in demo.started.role_urls.values()}
     assert len(users) == 5  # five accounts, not one shared one
     assert MqttTarget.parse(demo.live.mqtt_url or "").username == f"ew.api.{demo.live.site}"
-    assert not _can_login(demo.target())
-    assert not _can_login(demo.target(f"ew.api.{demo.live.site}", "not-the-secret"))
+    assert not can_login(demo.target())
+    assert not can_login(demo.target(f"ew.api.{demo.live.site}", "not-the-secret"))
     assert "allow_anonymous false" in (broker.datadir / "mosquitto.conf").read_text()
 
 

@@ -24,7 +24,7 @@ from estatewatch.wiring import ApiBrokerAccounts
 from ingest.service import IngestService
 from store.db import connect
 from store.registry import DeviceRegistry
-from tests.helpers import ADMIN_TOKEN, number, wait_until
+from tests.helpers import ADMIN_TOKEN, can_login, number, wait_until
 
 WAIT_S = 10.0
 
@@ -35,18 +35,6 @@ def _registered(db_url: str, device: str) -> bool:
 
 def _reading(seq: int) -> bytes:
     return json.dumps({"ts": int(time.time() * 1000), "seq": seq, "metrics": {"temperature_c": 21.0}}).encode()
-
-
-def _can_login(target: MqttTarget) -> bool:
-    client = BoundedPublisher(target, max_inflight=1)
-    try:
-        client.start(wait=2.0)
-    except ConnectionError:
-        return False
-    else:
-        return True
-    finally:
-        client.close(flush_timeout=0)
 
 
 def _publish(target: MqttTarget, topic: str, payload: bytes) -> None:
@@ -92,7 +80,7 @@ def test_cli_revoke_unregisters_the_device_for_every_route_in(db_url: str, site:
             assert "unregistered" in revoked.stdout
             assert not _registered(db_url, "s-gone")
             deadline = time.monotonic() + WAIT_S  # the broker refuses the account from its reload (SIGHUP) on
-            while _can_login(device):
+            while can_login(device):
                 assert time.monotonic() < deadline, "the revoked account still logs in"
             # the next registry reload (forced here, every 15 s in service) refuses the id on any account
             with connect(db_url) as conn:

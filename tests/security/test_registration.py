@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import psycopg
 from prometheus_client import REGISTRY
 
 from alerts import queries
@@ -23,12 +22,11 @@ from alerts.service import AlertsService
 from common import topics
 from common.mqtt import BoundedPublisher, Message
 from common.settings import Settings
-from estatewatch.embedded import EmbeddedPostgres
 from ingest.service import IngestService
 from store.db import connect
 from store.devices import register
 from store.registry import DeviceRegistry
-from tests.helpers import wait_until
+from tests.helpers import DatabaseSwitch, wait_until
 from tests.vision.helpers import jpeg
 from vision.faces.entrance import EntranceCamera
 from vision.faces.service import EntranceService
@@ -236,23 +234,12 @@ def test_ingest_refuses_every_kind_from_an_unregistered_device(settings: Setting
     assert strangers == {"n": 0}
 
 
-def _database(server_url: str, dbname: str, *, usable: bool) -> None:
-    """Refuse (or allow again) every connection to the test database, and end the ones that are open."""
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(psycopg.sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS {}").format(
-            psycopg.sql.Identifier(dbname), psycopg.sql.SQL("true" if usable else "false")))
-        if not usable:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (dbname,))
-
-
 def test_a_start_during_a_database_outage_holds_messages_instead_of_refusing_them(
-    settings: Settings, pg_server: EmbeddedPostgres
+    settings: Settings, database_switch: DatabaseSwitch
 ) -> None:
     db_url = settings.require_database_url()
-    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
-    assert isinstance(dbname, str)
     _register(settings, [("known-1", "sensor")])
-    _database(pg_server.url, dbname, usable=False)
+    database_switch(usable=False)
     service = IngestService(_strict(settings))
     publisher = BoundedPublisher(settings.mqtt).start()
     try:
@@ -264,10 +251,10 @@ def test_a_start_during_a_database_outage_holds_messages_instead_of_refusing_the
         time.sleep(1.0)
         assert not service.registry.loaded
         assert service.queue_depth == 0  # held back on the network thread, not refused
-        _database(pg_server.url, dbname, usable=True)
+        database_switch(usable=True)
         wait_until(lambda: service.committed_messages == 1, timeout=40, what="the held message committed")
     finally:
-        _database(pg_server.url, dbname, usable=True)
+        database_switch(usable=True)
         service.stop()
         publisher.close()
     with connect(db_url) as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import cv2
@@ -14,9 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
-from api.app import create_app
 from common.settings import Settings
-from estatewatch.wiring import raise_littering_alert
+from estatewatch.wiring import LitteringAlerts
 from store.db import connect
 from store.littering import CameraHealth, set_clip, set_evidence, upsert_camera, upsert_health
 from tests.helpers import ADMIN_TOKEN
@@ -28,12 +26,6 @@ from vision.paths import latest_frame_path
 from vision.records import StoredEvent, store_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 @pytest.fixture
@@ -64,7 +56,7 @@ def event_id(settings: Settings) -> str:
         upsert_camera(conn, settings.site, cfg.id, cfg.name, cfg.building, config)
         upsert_health(conn, settings.site, [CameraHealth(cfg.id, 320, 240, 19.5, now - timedelta(seconds=2), 100, 3)])
         stored = StoredEvent(eid, settings.site, now, now + timedelta(seconds=1), ev, "3")
-        store_event(conn, stored, raise_littering_alert)
+        store_event(conn, stored, LitteringAlerts())
         set_evidence(conn, eid, rel[0], rel[1])
         set_clip(conn, eid, rel[2])
         conn.execute("INSERT INTO cameras (camera_id, site, config) VALUES ('other-site-cam', 'elsewhere', %s)",

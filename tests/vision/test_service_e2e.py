@@ -18,7 +18,7 @@ from alerts.outbox_dispatcher import OutboxDispatcher
 from common.mqtt import BoundedPublisher, Message, Subscriber
 from common.settings import Settings
 from common.topics import alerts as alerts_topic
-from estatewatch.wiring import raise_littering_alert
+from estatewatch.wiring import LitteringAlerts
 from simulators.camera.publish import publish_scenes
 from simulators.camera.scene import ground_truth
 from store.db import connect
@@ -64,7 +64,7 @@ def test_simulated_throw_becomes_event_alert_evidence_and_mqtt_message(vision_se
     publisher = BoundedPublisher(settings.mqtt).start()
     outbox = OutboxDispatcher(settings.require_database_url(), publisher, idle_s=0.2)
     outbox.start()
-    service = VisionService(settings, silent_after_s=2.0, alert_sink=raise_littering_alert)
+    service = VisionService(settings, silent_after_s=2.0, alert_sink=LitteringAlerts())
     service.start()
     try:
         assert service.wait_connected(10)

@@ -53,7 +53,7 @@ function makeTile(camera) {
 }
 
 /** The learned nuisance zones of a camera (docs/cameras.md): a button that lays the activity map over the frame,
- * one canvas pixel per cell, stretched over the picture; busier cells are more opaque, and cells of habitual
+ * one canvas pixel per cell, stretched over the cells it covers; busier cells are more opaque, and cells of habitual
  * motion (above the picture's usual rate by more than the tolerance: a fall there needs more evidence) are
  * orange. Masks are not drawn: masked areas never move, so they stay clear.
  */
@@ -104,6 +104,11 @@ function cellsOf(activity) {
 function drawActivity(canvas, activity) {
   canvas.width = activity.cols;
   canvas.height = activity.rows;
+  // the grid covers whole cells from the top left: a strip narrower than a cell at the right and bottom is not
+  // watched, so the canvas spans the grid's share of the frame, not all of it
+  const span = (activity.cols * activity.cell_px) / activity.width;
+  canvas.style.width = `${(100 * Math.min(1, span)).toFixed(3)}%`;
+  canvas.style.aspectRatio = `${activity.cols * activity.cell_px} / ${activity.rows * activity.cell_px}`;
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(activity.cols, activity.rows);
   const above = habitualAbove(activity);

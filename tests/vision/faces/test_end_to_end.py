@@ -9,7 +9,6 @@ deleted resident (they did go out, but nobody may know it from their face) and f
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,14 +19,12 @@ import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from alerts.presence import PresenceEvent, Resident
 from alerts.replay import replay
 from api.app import create_app
 from common.settings import Settings
 from estatewatch.runtime import build_components
-from ingest.service import IngestService
 from simulators.entrance import FaceSource, demo_cast, load_sources, make_entrance_scene
 from simulators.entrance_bridge import Clock, Walk, camera_id, cast_residents, entrance_cameras, plan
 from simulators.entrance_bridge import run as bridge_run
@@ -36,7 +33,8 @@ from simulators.residents import SimEvent
 from store import faces as face_store
 from store.db import Conn, connect
 from tests.helpers import ADMIN_TOKEN
-from vision.faces.crypto import EmbeddingSealer, new_key
+from tests.vision.faces.live_gate import gate_settings, running
+from vision.faces.crypto import EmbeddingSealer
 from vision.faces.embedder import MODEL_NAME, FaceEmbedder
 from vision.faces.enrolment import enrol_resident
 from vision.faces.gallery import UNKNOWN
@@ -89,12 +87,7 @@ def _enrol(conn: Conn, settings: Settings, sealer: EmbeddingSealer, embedder: Fa
 
 def test_gate_frames_to_elderly_not_out(settings: Settings, embedder: FaceEmbedder, face_photos: Path,
                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cameras_file = tmp_path / "entrance.json"
-    cameras_file.write_text(json.dumps([{"id": CAMERA, "gate": GATE, "direction": "out"}]))
-    key = new_key()
-    live = settings.model_copy(update={"entrance_cameras_file": cameras_file, "face_key": SecretStr(key),
-                                       "face_gallery_refresh_s": 0.5, "vision_workers": 1})
-    sealer = EmbeddingSealer(key)
+    live, sealer = gate_settings(settings, tmp_path, [{"id": CAMERA, "gate": GATE, "direction": "out"}])
     with connect(settings.require_database_url(), autocommit=True) as conn:
         walkers, kept = _enrol(conn, live, sealer, embedder, face_photos)
         sealed = conn.execute("SELECT embedding FROM face_gallery WHERE resident_id = %s", (GOES_OUT,)).fetchone()
@@ -116,14 +109,7 @@ def test_gate_frames_to_elderly_not_out(settings: Settings, embedder: FaceEmbedd
     [entrance] = [c for c in components if isinstance(c, EntranceService)]
     assert vision.ignore_cameras == frozenset({CAMERA})
     entrance.queue_frames = 2 * scene.n_frames  # the test publishes as fast as the broker takes frames
-    ingest = IngestService(live)
-    ingest.start()
-    for component in components:
-        component.start()
-    try:
-        assert ingest.subscriber.wait_connected(10)
-        assert entrance.running, entrance.unavailable
-        assert entrance.wait_connected(10)
+    with running(live, components):
         assert vision.wait_connected(10)
         time.sleep(0.3)
         truth = publish_entrance(live.mqtt, live.site, [scene], speed=0)
@@ -135,10 +121,6 @@ def test_gate_frames_to_elderly_not_out(settings: Settings, embedder: FaceEmbedd
             if len(rows) >= len(walkers):
                 break
             time.sleep(0.5)
-    finally:
-        for component in reversed(components):
-            component.stop()
-        ingest.stop()
 
     assert len(truth["passages"]) == len(walkers)
     assert [(r["source"], r["data"]["method"], r["data"]["direction"], r["data"]["camera"]) for r in rows] == [
@@ -218,12 +200,7 @@ def test_simulated_residents_drive_the_gate_cameras_to_elderly_not_out(
     events = _resident_days(day0)
     cast = cast_residents(["R-A", "R-S"], load_sources())
     assert cast.identities() == {"R-A": "fr:A", "R-S": "g1:0"}
-    cameras_file = tmp_path / "entrance.json"
-    cameras_file.write_text(json.dumps(entrance_cameras(events)))
-    key = new_key()
-    live = settings.model_copy(update={"entrance_cameras_file": cameras_file, "face_key": SecretStr(key),
-                                       "face_gallery_refresh_s": 0.5, "vision_workers": 1})
-    sealer = EmbeddingSealer(key)
+    live, sealer = gate_settings(settings, tmp_path, entrance_cameras(events))
     with connect(settings.require_database_url(), autocommit=True) as conn:
         for rid in ("R-A", "R-S", "R-C"):
             conn.execute("INSERT INTO residents (resident_id, site, unit, consent) VALUES (%s, %s, %s, true)",
@@ -240,14 +217,7 @@ def test_simulated_residents_drive_the_gate_cameras_to_elderly_not_out(
     [entrance] = [c for c in components if isinstance(c, EntranceService)]
     entrance.queue_frames = 400  # the bridge publishes as fast as the broker takes frames
     entrance.idle_flush_s = 0.5  # the last walker's track ends soon after the bridge stops
-    ingest = IngestService(live)
-    ingest.start()
-    for component in components:
-        component.start()
-    try:
-        assert ingest.subscriber.wait_connected(10)
-        assert entrance.running, entrance.unavailable
-        assert entrance.wait_connected(10)
+    with running(live, components):
         time.sleep(0.3)
         walked = bridge_run(live.mqtt, live.site, steps, clock, folder=face_photos, seed=3)
         rows = _wait_rows(settings, live.site, 5)
@@ -266,10 +236,6 @@ def test_simulated_residents_drive_the_gate_cameras_to_elderly_not_out(
         with connect(settings.require_database_url(), autocommit=True) as conn:
             others = conn.execute("SELECT kind, source FROM events WHERE site = %s AND kind <> 'access' ORDER BY ts",
                                   (live.site,)).fetchall()
-    finally:
-        for component in reversed(components):
-            component.stop()
-        ingest.stop()
 
     assert [(r["kind"], r["source"]) for r in others] == [("door", "u-R-C"), ("motion", "u-R-S")]
     assert [(r["subject"], r["data"]["method"], r["data"]["direction"]) for r in rows] == [
