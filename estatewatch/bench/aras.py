@@ -23,7 +23,6 @@ Monday (``NOMINAL_START``), so which days count as weekends is nominal.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alerts.presence import PresenceEvent
-from estatewatch.bench.casas import CasasError, CasasHome, _git, load_each
+from estatewatch.bench.casas import CasasError, CasasHome, copy_pinned, load_each
 
 REPO = "ronsm/ARAS-SKMulti-Model-Generator"
 COMMIT = "e6bb6a257367f4cc1579ad99b353319bad8900eb"
@@ -76,24 +75,8 @@ def materialise(house: str, cache: Path) -> list[Path]:
     targets = [folder / f"DAY_{day}.csv" for day in range(1, DAYS + 1)]
     if all(t.is_file() and t.stat().st_size > 0 for t in targets):
         return targets
-    mirror = Path(os.environ.get("EW_ARAS_MIRROR", "/work/.mirror")) / REPO.replace("/", "+") / "repo"
-    git_dir: Path | None = mirror if mirror.is_dir() else None
-    if git_dir is None and os.environ.get("EW_ARAS_CLONE") == "1":
-        clone = cache / "_clone"
-        if not clone.exists():
-            url = f"https://github.com/{REPO}.git"  # fixed: repository and commit are constants
-            subprocess.run([_git(), "clone", "--no-checkout", url, str(clone)], check=True)  # noqa: S603
-        git_dir = clone / ".git"
-    if git_dir is None:
-        raise CasasError(f"ARAS {house}: not cached at {folder}, no mirror at {mirror} (set EW_ARAS_CLONE=1)")
-    folder.mkdir(parents=True, exist_ok=True)
-    for target in targets:
-        shown = subprocess.run([_git(), f"--git-dir={git_dir}", "show",  # noqa: S603
-                                f"{COMMIT}:{HOUSES[house]}/{target.name}"], capture_output=True, check=False)
-        if shown.returncode != 0 or not shown.stdout:
-            raise CasasError(f"ARAS {house}: {REPO}@{COMMIT[:10]}:{HOUSES[house]}/{target.name} is not in the local"
-                             f" copy ({shown.stderr.decode(errors='replace').strip()[:160] or 'empty'})")
-        target.write_bytes(shown.stdout)
+    copy_pinned(f"ARAS {house}", "ARAS", REPO, COMMIT, {t: f"{HOUSES[house]}/{t.name}" for t in targets},
+                cache / "_clone")
     return targets
 
 

@@ -20,7 +20,7 @@ import itertools
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -77,24 +77,36 @@ def materialise(name: str, cache: Path) -> Path:
     target = cache / name / "data"
     if target.is_file() and target.stat().st_size > 0:
         return target
-    mirror = Path(os.environ.get("EW_CASAS_MIRROR", "/work/.mirror")) / src["repo"].replace("/", "+") / "repo"
+    clone = cache / "_clones" / src["repo"].replace("/", "+")
+    copy_pinned(name, "CASAS", src["repo"], src["commit"], {target: src["path"]}, clone)
+    return target
+
+
+def copy_pinned(label: str, env: str, repo: str, commit: str, files: Mapping[Path, str], clone: Path) -> None:
+    """Write each target from ``repo@commit:path``, read from a local mirror or a clone; raises CasasError.
+
+    The mirror is ``$EW_<env>_MIRROR`` (default /work/.mirror); without one, ``EW_<env>_CLONE=1`` clones the
+    repository into ``clone``. Recordings under their own terms are copied into the cache, never committed.
+    """
+    mirror = Path(os.environ.get(f"EW_{env}_MIRROR", "/work/.mirror")) / repo.replace("/", "+") / "repo"
     git_dir: Path | None = mirror if mirror.is_dir() else None
-    if git_dir is None and os.environ.get("EW_CASAS_CLONE") == "1":
-        clone = cache / "_clones" / src["repo"].replace("/", "+")
+    if git_dir is None and os.environ.get(f"EW_{env}_CLONE") == "1":
         if not clone.exists():
-            url = f"https://github.com/{src['repo']}.git"  # fixed: repository and commit come from SOURCES
+            url = f"https://github.com/{repo}.git"  # fixed: repository and commit are constants of the loaders
             subprocess.run([_git(), "clone", "--no-checkout", url, str(clone)], check=True)  # noqa: S603
         git_dir = clone / ".git"
     if git_dir is None:
-        raise CasasError(f"{name}: not cached at {target}, no mirror at {mirror} (set EW_CASAS_CLONE=1 to clone)")
-    shown = subprocess.run([_git(), f"--git-dir={git_dir}", "show", f"{src['commit']}:{src['path']}"],  # noqa: S603
-                           capture_output=True, check=False)
-    if shown.returncode != 0 or not shown.stdout:
-        raise CasasError(f"{name}: {src['repo']}@{src['commit'][:10]}:{src['path']} is not in the local copy"
-                         f" ({shown.stderr.decode(errors='replace').strip()[:160] or 'empty'})")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(shown.stdout)
-    return target
+        first = next(iter(files), None)
+        raise CasasError(f"{label}: not cached at {first.parent if first else '?'}, no mirror at {mirror}"
+                         f" (set EW_{env}_CLONE=1 to clone)")
+    for target, path in files.items():
+        shown = subprocess.run([_git(), f"--git-dir={git_dir}", "show", f"{commit}:{path}"],  # noqa: S603
+                               capture_output=True, check=False)
+        if shown.returncode != 0 or not shown.stdout:
+            raise CasasError(f"{label}: {repo}@{commit[:10]}:{path} is not in the local copy"
+                             f" ({shown.stderr.decode(errors='replace').strip()[:160] or 'empty'})")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(shown.stdout)
 
 
 def _git() -> str:

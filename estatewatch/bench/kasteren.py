@@ -26,14 +26,13 @@ that nothing tells apart), where there is no at-home truth.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from alerts.presence import PresenceEvent
-from estatewatch.bench.casas import CasasError, CasasHome, _git, load_each
+from estatewatch.bench.casas import CasasError, CasasHome, copy_pinned, load_each
 from estatewatch.bench.casas import home_spans as heuristic_spans
 
 REPO = "agnesvanbelle/TL"
@@ -79,25 +78,8 @@ def materialise(house: str, cache: Path) -> tuple[Path, Path]:
     targets = tuple(folder / f"house{house}-{kind}.txt" for kind in FILES)
     if all(t.is_file() and t.stat().st_size > 0 for t in targets):
         return targets[0], targets[1]
-    mirror = Path(os.environ.get("EW_KASTEREN_MIRROR", "/work/.mirror")) / REPO.replace("/", "+") / "repo"
-    git_dir: Path | None = mirror if mirror.is_dir() else None
-    if git_dir is None and os.environ.get("EW_KASTEREN_CLONE") == "1":
-        clone = cache / "_clone"
-        if not clone.exists():
-            url = f"https://github.com/{REPO}.git"  # fixed: repository and commit are constants
-            subprocess.run([_git(), "clone", "--no-checkout", url, str(clone)], check=True)  # noqa: S603
-        git_dir = clone / ".git"
-    if git_dir is None:
-        raise CasasError(f"van Kasteren {house}: not cached at {folder}, no mirror at {mirror}"
-                         " (set EW_KASTEREN_CLONE=1)")
-    folder.mkdir(parents=True, exist_ok=True)
-    for target in targets:
-        shown = subprocess.run([_git(), f"--git-dir={git_dir}", "show",  # noqa: S603
-                                f"{COMMIT}:{FOLDER}/{target.name}"], capture_output=True, check=False)
-        if shown.returncode != 0 or not shown.stdout:
-            raise CasasError(f"van Kasteren {house}: {REPO}@{COMMIT[:10]}:{FOLDER}/{target.name} is not in the"
-                             f" local copy ({shown.stderr.decode(errors='replace').strip()[:160] or 'empty'})")
-        target.write_bytes(shown.stdout)
+    copy_pinned(f"van Kasteren {house}", "KASTEREN", REPO, COMMIT, {t: f"{FOLDER}/{t.name}" for t in targets},
+                cache / "_clone")
     return targets[0], targets[1]
 
 
