@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alerts.triage import priority
-from api.models.estate import TowerPlace
+from api.models.estate import CameraPlace, MapGate, TowerPlace
 from vision.camera_config import CameraConfig
 
 PLAN_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -115,27 +115,16 @@ class Tower(TowerPlace):
     columns_per_unit: int
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(MapGate):
     """A gate placed on the plan."""
 
-    id: str
-    name: str
-    x: float
-    y: float
+    model_config = ConfigDict(frozen=True)
 
 
-@dataclass(frozen=True)
-class PlacedCamera:
+class PlacedCamera(CameraPlace):
     """A camera placed on the plan: ``littering`` cameras look at a tower, ``entrance`` cameras watch a gate."""
 
-    id: str
-    name: str
-    kind: Literal["littering", "entrance"]
-    tower: str | None
-    gate: str | None
-    x: float
-    y: float
+    model_config = ConfigDict(frozen=True)
 
 
 @dataclass(frozen=True)

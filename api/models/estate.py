@@ -43,7 +43,7 @@ class MapTower(TowerPlace):
 
 
 class MapGate(ApiModel):
-    """A gate of the estate."""
+    """A gate of the estate: also the estate plan's ``Gate``, so the two cannot drift apart."""
 
     id: str
     name: str
@@ -51,8 +51,10 @@ class MapGate(ApiModel):
     y: float
 
 
-class MapCamera(ApiModel):
-    """A camera on the plan: a facade (littering) camera looks at a tower, an entrance camera watches a gate."""
+class CameraPlace(ApiModel):
+    """Where a camera stands on the plan and what it watches: a facade (littering) camera looks at a tower, an
+    entrance camera watches a gate. The fields the estate plan's ``PlacedCamera`` and the map's ``MapCamera`` share.
+    """
 
     id: str
     name: str
@@ -61,6 +63,11 @@ class MapCamera(ApiModel):
     gate: str | None
     x: float
     y: float
+
+
+class MapCamera(CameraPlace):
+    """A camera on the plan with its stream's health."""
+
     streaming: bool | None = Field(description="frames within the last 10 s; None for an entrance camera, whose "
                                            "frames only the entrance service sees")
     age_s: float | None = Field(description="seconds since its last frame; None when it never sent one")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from estatewatch.bench.seeds import parse_seeds
 from estatewatch.commands import CliGroups
 
 if TYPE_CHECKING:  # for annotations only: the simulator is imported when its command runs
@@ -149,10 +150,11 @@ def bench_alerts_cmd(
 
 
 def _seeds(text: str) -> tuple[int, ...]:
+    """Seeds as every evaluation command takes them (``1,2,3``, ``11-13``), a bad part as a usage error."""
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        return tuple(parse_seeds(text))
     except ValueError as exc:
-        raise typer.BadParameter(f"seeds are comma-separated integers, got {text!r}") from exc
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def eval_inactivity_cmd(

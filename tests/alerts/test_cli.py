@@ -100,3 +100,11 @@ def test_bench_alerts_json_keeps_its_keys_and_adds_the_routine_model() -> None:
         assert (routines["cost_ratio"] is not None) is watched
         # due-time work follows what is due: about one evaluation per event, not the population per minute
         assert out["rule_evaluations"] <= out["events"] + 3 * out["expected_alerts"] + routines["no_activity_alerts"]
+
+
+def test_eval_inactivity_refuses_a_bad_seed_list() -> None:
+    """The seed options take what every evaluation command takes; a malformed part is a usage error naming it."""
+    result = CliRunner().invoke(app, ["eval", "inactivity", "--tune-seeds", "1-x", "--no-public"])
+    assert result.exit_code == 2
+    words = " ".join(result.output.replace("\u2502", " ").split())  # the usage box may wrap the line anywhere
+    assert "'1-x' is neither a seed nor a range" in words
