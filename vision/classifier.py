@@ -6,6 +6,8 @@ descends, without the stray blobs it took on the way, and it must have been seen
 descent too short to be a fall is rejected before that costly cleaning, when the outcome is sure). With a
 camera (``vision/geometry.py``, from the floor lines or a facade rectangle) the fall is a 3-D body under gravity and
 drag, thrown out and sideways from the facade; without one, a parabola in the image, and the verdict says so.
+A fall picked among many chains (a crowd of blobs) pays for the choice (``chance_chains``), and a release traced
+back is judged with its uncertainty (``lowest_release``): a fall first seen late is not put above the roof.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from vision.camera_config import CameraConfig
 from vision.floors import height_to_floor, row_to_height, x_to_column
 from vision.geometry import PinholeCamera, camera_for, line_heights
-from vision.physics import Explanation, fit_fall, fit_image_fall, image_models
+from vision.physics import Explanation, FallFit, G, fit_fall, fit_image_fall, image_models
 from vision.track_shape import core_fill, falling_span, follow
 from vision.tracker import Track
 
@@ -56,7 +58,8 @@ class Verdict:
     column: int | None = None
     points: tuple[int, ...] = ()  # indices of the track's points the verdict is about (the fall, strays left out)
     model: str = "camera"  # "camera" (3-D fall through the fitted camera) or "uncalibrated" (image parabola)
-    bic: tuple[float, float] = (0.0, 0.0)  # the fall's BIC and the best other explanation's (falling verdicts)
+    # the fall's BIC (charged for the chains the gate allowed) and the best other explanation's (falling verdicts)
+    bic: tuple[float, float] = (0.0, 0.0)
 
     def wins_by(self, min_evidence: float) -> bool:
         """Whether this fall beats every other explanation by ``min_evidence`` in BIC: the classifier's own test,
@@ -90,7 +93,9 @@ def classify(track: Track, cfg: CameraConfig, scale: int, image_height: int,
     if isinstance(cleaned, str):
         return Verdict(False, cleaned)
     idx, pts = cleaned
-    verdict = _physical(cfg, cam, pts, p) if cam is not None else _image_space(cfg, pts, image_height, p)
+    trials = chance_chains(track, idx)
+    verdict = (_physical(cfg, cam, pts, p, trials) if cam is not None
+               else _image_space(cfg, pts, image_height, p, trials))
     return replace(verdict, points=tuple(idx.tolist()))
 
 
@@ -168,6 +173,25 @@ def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams,
     return idx, pts
 
 
+def chance_chains(track: Track, idx: np.ndarray) -> float:
+    """The log of the number of chains the tracker's gate allowed through the points ``idx``: the product of the
+    blobs each gate held. In a crowd (snow, leaves) some chain through unrelated blobs fits a fall by chance, and
+    the more chains there were to pick from, the likelier; 0 for a track that never had a choice, or whose counts
+    were not kept (a track joined from pieces).
+    """
+    if len(track.gated) != len(track):
+        return 0.0
+    held = np.maximum(np.asarray(track.gated, dtype=np.float64)[idx], 1.0)
+    return float(np.log(held).sum())
+
+
+def _charged(fall: Explanation, trials: float) -> Explanation:
+    """The fall's evidence after the look-elsewhere effect: the best of N chances fits as well as one chance
+    fitting N times better, so its cost (a chi-square, -2 log likelihood) is charged 2 log N.
+    """
+    return replace(fall, cost=fall.cost + 2.0 * trials)
+
+
 @lru_cache(maxsize=64)
 def _camera_cached(cfg_json: str, width: int, height: int) -> PinholeCamera | None:
     return camera_for(CameraConfig.model_validate(json.loads(cfg_json)), width, height)
@@ -206,31 +230,72 @@ def _score(fall: Explanation, others: list[Explanation]) -> float:
     return round(float(1.0 / (1.0 + np.exp(-margin / 20.0))), 3)
 
 
-def _physical(cfg: CameraConfig, cam: PinholeCamera, pts: _Points, p: ClassifierParams) -> Verdict:
+def _physical(cfg: CameraConfig, cam: PinholeCamera, pts: _Points, p: ClassifierParams, trials: float) -> Verdict:
     h = row_to_height(cfg, pts.y)
     if float(h[0] - h[-1]) / cfg.floor_height_m < p.min_floors:
         return Verdict(False, "too_few_floors")
     fit = fit_fall(cam, pts.t, pts.x, pts.y, pts.sigma)
+    fall = _charged(fit.explanation, trials)
     others = image_models(pts.t, pts.x, pts.y, pts.sigma)
-    reason = _verdict_from_evidence(fit.explanation, others, p)
+    reason = _verdict_from_evidence(fall, others, p)
     if reason is not None:
         return Verdict(False, reason)
     # the release is where the fitted path was at its apex, seen in the image (the fit pins the picture down far
     # better than the depth along the ray), and it happened at a window: on the facade
     t_rel = fit.apex_time(p.max_release_lookback_s)
-    col, row = (float(v) for v in cam.project(fit.position(np.array([t_rel])))[0])
-    height = float(cam.on_facade(col, row, WINDOW_OUT_M)[1])
-    if height > float(line_heights(cfg)[-1]) + cfg.floor_height_m:
-        return Verdict(False, "above_roof")
+    col, row, height = _on_facade(cam, fit, t_rel)
+    top = float(line_heights(cfg)[-1])
+    if height > top + cfg.floor_height_m:
+        if lowest_release(cam, fit) > top + cfg.floor_height_m:
+            return Verdict(False, "above_roof")
+        # first seen late: the release is uncertain and may be on the building; the likeliest point of the
+        # fitted path that is, is the highest one below the top floor line
+        col, row, height = _highest_on_building(cam, fit, t_rel, top)
     floor = 1 + int(np.floor(height / cfg.floor_height_m))
-    return Verdict(True, "falling", _score(fit.explanation, others), (col, row), floor, x_to_column(cfg, col),
-                   bic=_bics(fit.explanation, others))
+    return Verdict(True, "falling", _score(fall, others), (col, row), floor, x_to_column(cfg, col),
+                   bic=_bics(fall, others))
 
 
-def _image_space(cfg: CameraConfig, pts: _Points, image_height: int, p: ClassifierParams) -> Verdict:
+def _on_facade(cam: PinholeCamera, fit: FallFit, t: float) -> tuple[float, float, float]:
+    """Image point of the fitted path at time ``t`` and the height of the window there (m)."""
+    col, row = (float(v) for v in cam.project(fit.position(np.array([t])))[0])
+    return col, row, float(cam.on_facade(col, row, WINDOW_OUT_M)[1])
+
+
+def lowest_release(cam: PinholeCamera, fit: FallFit) -> float:
+    """The lowest release height (m) the fit allows: at first sight the object falls at its fitted vertical
+    speed, at least 2 standard errors slower; from rest no body gains that speed in less of a drop than in free
+    fall (drag only slows the gain). A fall first seen late, near its terminal speed, has its release traced back
+    far above its true one (the time since release is all but unknown there), and only this bound is firm.
+    """
+    height = _on_facade(cam, fit, 0.0)[2]
+    speed = max(0.0, -float(fit.v0[1]) - 2.0 * fit.vy_sigma)
+    return height + speed * speed / (2.0 * G)
+
+
+def _highest_on_building(cam: PinholeCamera, fit: FallFit, t_rel: float,
+                         top: float) -> tuple[float, float, float]:
+    """The image point and window height of the earliest point of the fitted path, between ``t_rel`` and the
+    first sight, that lies below the top floor line ``top`` (m): the highest release on the building the path
+    allows; the first point itself when none does.
+    """
+    times = np.linspace(t_rel, 0.0, 61)
+    pix = cam.project(fit.position(times))
+    # where each pixel's ray meets the window plane: the ray's height gained per metre towards the facade
+    rays = np.column_stack([(pix[:, 0] - cam.cx) / cam.f, (pix[:, 1] - cam.cy) / cam.f, np.ones(len(times))])
+    d = rays @ cam.R  # world directions (rows of R^T applied), not normalised: only their ratio counts
+    heights = cam.C[1] + (WINDOW_OUT_M - cam.C[2]) * d[:, 1] / d[:, 2]
+    below = np.flatnonzero(heights < top)
+    i = int(below[0]) if below.size else len(times) - 1
+    return float(pix[i, 0]), float(pix[i, 1]), float(heights[i])
+
+
+def _image_space(cfg: CameraConfig, pts: _Points, image_height: int, p: ClassifierParams,
+                 trials: float) -> Verdict:
     if float(pts.y[-1] - pts.y[0]) < p.min_span_uncal * image_height:
         return Verdict(False, "short_span")
-    fall, coef = fit_image_fall(pts.t, pts.x, pts.y, pts.sigma)
+    fit, coef = fit_image_fall(pts.t, pts.x, pts.y, pts.sigma)
+    fall = _charged(fit, trials)
     if float(coef[2, 1] + coef[3, 1] * pts.t[-1] / 2) <= 0:
         return Verdict(False, "not_accelerating")  # a fall only gains speed downwards in the image
     others = image_models(pts.t, pts.x, pts.y, pts.sigma)

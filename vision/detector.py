@@ -5,6 +5,7 @@ Feed it grayscale frames of one camera in order; it returns littering events whe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -92,6 +93,8 @@ class Detector:
         self.fragments = FragmentJoiner(classifier=self.classifier_params)
         self.clock = FrameClock()  # tracks run on ticks of new content; events report delivered frame numbers
         self.activity = ActivityMap()  # where motion is habitual; the live service loads and saves it
+        # called with every track judged and its verdict (None: too short to judge); a dev tool's window
+        self.on_judged: Callable[[Track, Verdict | None], None] | None = None
 
     def feed(self, gray: GrayFrame, frame: int, t: float, scale: int = 1) -> list[LitteringEvent]:
         """Process one frame decoded at 1/``scale`` of full resolution; returns the events that completed now."""
@@ -179,10 +182,13 @@ class Detector:
             return None
 
     def _classify(self, tr: Track) -> Verdict | None:
-        if len(tr) < self.classifier_params.min_points:
-            return None
-        return classify(tr, self.cfg, self.scale, self.full_height, self.classifier_params, camera=self.camera,
-                        image_width=self.full_width)
+        verdict = None
+        if len(tr) >= self.classifier_params.min_points:
+            verdict = classify(tr, self.cfg, self.scale, self.full_height, self.classifier_params,
+                               camera=self.camera, image_width=self.full_width)
+        if self.on_judged is not None:
+            self.on_judged(tr, verdict)
+        return verdict
 
     def _report(self, tr: Track, verdict: Verdict, events: list[LitteringEvent]) -> None:
         if self._habitual(tr, verdict):

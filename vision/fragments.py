@@ -91,6 +91,8 @@ def joined(first: Track, second: Track) -> Track:
     tr.ys += second.ys
     tr.areas += second.areas
     tr.hidden += second.hidden
+    if len(first.gated) == len(first) and len(second.gated) == len(second):  # the crowd each piece was picked from
+        tr.gated = first.gated[:end] + second.gated
     return tr
 
 
@@ -101,6 +103,8 @@ def _before(track: Track, frame: int) -> int:
 
 def _subset(track: Track, idx: np.ndarray) -> Track:
     part = Track(track.id, hidden=list(track.hidden))
+    counted = len(track.gated) == len(track)
     for i in idx.tolist():
-        part.add(track.frames[i], track.times[i], track.xs[i], track.ys[i], track.areas[i])
+        part.add(track.frames[i], track.times[i], track.xs[i], track.ys[i], track.areas[i],
+                 track.gated[i] if counted else 1)
     return part

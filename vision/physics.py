@@ -53,6 +53,7 @@ class FallFit:
     p0: Array  # (3,) m: along the facade, height, out from the facade
     v0: Array  # (3,) m/s
     residual_px: Array  # (n,)
+    vy_sigma: float = 0.0  # m/s: standard error of the vertical speed at the first point (the fit's covariance)
 
     def position(self, t: Array) -> Array:
         """(n, 3) world positions at times ``t`` (s, may be before the first point)."""
@@ -139,7 +140,10 @@ def fit_fall(cam: PinholeCamera, t: Array, col: Array, row: Array, sigma: Array,
     costs = rho(e2).sum(axis=1) + prior_cost + behind
     best = int(np.argmin(costs))
     expl = Explanation("fall", float(costs[best]), 7, n)
-    return FallFit(expl, float(k[best]), u[best, :3].copy(), u[best, 3:].copy(), np.sqrt(e2[best]) * sigma)
+    # the normal matrix is the inverse covariance of the state (residuals in units of sigma)
+    vy_var = float(np.linalg.inv(lhs[best])[4, 4])
+    return FallFit(expl, float(k[best]), u[best, :3].copy(), u[best, 3:].copy(), np.sqrt(e2[best]) * sigma,
+                   float(np.sqrt(max(vy_var, 0.0))))
 
 
 def _solve_held(lhs: Array, r_side: Array, held: NDArray[np.bool_], up_mps: float) -> Array:

@@ -36,6 +36,9 @@ class Track:
     # frames (first, count) in which the object was hidden between two joined pieces (vision/fragments.py): they
     # are explained, so they do not count against how often the object was seen
     hidden: list[tuple[int, int]] = field(default_factory=list)
+    # blobs inside the association gate when each detection was taken (the one taken included): in a crowd (snow,
+    # leaves) many chains were possible, and the classifier asks more of one that was picked among many
+    gated: list[int] = field(default_factory=list)
 
     def seen_frames(self) -> NDArray[np.int64]:
         """The frames with the hidden stretches taken out: a joined fall counts as seen frame after frame."""
@@ -45,8 +48,9 @@ class Track:
             seen -= count * (frames >= first + count)
         return seen
 
-    def add(self, frame: int, t: float, x: float, y: float, area: int) -> None:
-        """Append one detection."""
+    def add(self, frame: int, t: float, x: float, y: float, area: int, gated: int = 1) -> None:
+        """Append one detection (``gated``: blobs its gate held)."""
+        self.gated.append(gated)
         self.frames.append(frame)
         self.times.append(t)
         self.xs.append(x)
@@ -125,9 +129,11 @@ class Tracker:
         ended = self._age(frame)
         used = np.zeros(len(blobs), dtype=bool)
         if self.live and len(blobs):
-            pairs = _greedy(predict(self._state, self._last, self._count, frame, self.accel), blobs.xy, used)
+            held = np.zeros(len(self.live), np.int64)
+            pairs = _greedy(predict(self._state, self._last, self._count, frame, self.accel), blobs.xy, used, held)
             if pairs.size:
-                self._extend(pairs[:, 0], frame, t, blobs.xy[pairs[:, 1]], blobs.area[pairs[:, 1]])
+                self._extend(pairs[:, 0], frame, t, blobs.xy[pairs[:, 1]], blobs.area[pairs[:, 1]],
+                             held[pairs[:, 0]])
         free = np.flatnonzero(~used)
         if free.size and len(self._cand_area) and frame - self._cand_frame == 1:
             k = len(self._cand_area)
@@ -171,12 +177,13 @@ class Tracker:
         self._state, self._last, self._count = self._state[rows], self._last[rows], self._count[rows]
 
     def _extend(self, rows: NDArray[np.int64], frame: int, t: float, xy: NDArray[np.float64],
-                area: NDArray[np.int64]) -> None:
+                area: NDArray[np.int64], held: NDArray[np.int64] | None = None) -> None:
         self._state[rows] = correct(self._state[rows], (frame - self._last[rows]).astype(np.float64), xy)
         self._last[rows] = frame
         self._count[rows] += 1
-        for i, (x, y), a in zip(rows.tolist(), xy.tolist(), area.tolist(), strict=True):
-            self.live[i].add(frame, t, x, y, a)
+        gated = np.ones(len(rows), np.int64) if held is None else held
+        for i, (x, y), a, m in zip(rows.tolist(), xy.tolist(), area.tolist(), gated.tolist(), strict=True):
+            self.live[i].add(frame, t, x, y, a, m)
 
     def _start(self, cands: NDArray[np.int64], frame: int, t: float, cols: NDArray[np.int64], blobs: Blobs) -> None:
         """New tracks from candidates of the previous frame matched to blobs ``cols`` of this one."""
@@ -197,7 +204,8 @@ class Tracker:
         self._count = np.concatenate([self._count, np.full(len(cands), 2, np.int64)])
 
 
-def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[np.bool_]) -> NDArray[np.int64]:
+def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[np.bool_],
+            held: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
     """(K, 2) pairs (prediction row, blob row), best first, each inside its prediction's elliptical gate (rows of
     ``preds``: x, y, ux, uy, along, across); marks ``used`` blobs.
 
@@ -219,6 +227,8 @@ def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[n
     if not inside.any():
         return np.zeros((0, 2), np.int64)
     rows, cols, d = rows[inside], cols[inside], d[inside]
+    if held is not None:  # how many blobs each gate held, whoever takes them
+        held += np.bincount(rows, minlength=len(preds))
     order = np.argsort(d, kind="stable")
     taken: set[int] = set()
     claimed = set(np.flatnonzero(used).tolist())

@@ -19,6 +19,8 @@ class WakeWords:
     days: str
     usual: str
     latest: str | None
+    bedtime: str | None = None  # set when the silence may be the night begun early: the usual bedtime ...
+    asleep_share: float = 0.0  # ... and the probability that a silence begun then is the night
 
 
 def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, usual_min: float,
@@ -28,7 +30,9 @@ def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, us
     """The alert's one-line reason, e.g. "no activity since 09:42 (3 h 10 min); on weekdays at this hour this
     resident is usually active within 50 min (the longest quiet spell in 30 days: 1 h 35 min)"; for a silence the
     night model judged (``wake``): "...; on weekdays this resident usually gets up by 07:20 (the latest in 30
-    days: 07:48)".
+    days: 07:48)"; for one that may be the night begun early (``wake.bedtime``): "...; this resident may have gone
+    to bed (about 21% of the quiet spells begun at this time are the night; on weekdays usually to bed about
+    23:34) and usually gets up by 09:11 (the latest in 30 days: 09:00)".
     """
     quiet = (now - since).total_seconds() / 60.0
     text = f"no activity since {clock(since, now, tz)} ({duration(quiet)})"
@@ -40,6 +44,11 @@ def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, us
     if cold:
         return (text + f"; still learning this resident's routine ({history_days:.0f} of {cold_days:g} days), so a"
                        f" fixed {cold_hours:g} h threshold applies")
+    if wake is not None and wake.bedtime is not None:
+        text += (f"; this resident may have gone to bed (about {wake.asleep_share:.0%} of the quiet spells begun at"
+                 f" this time are the night; on {wake.days} usually to bed about {wake.bedtime}) and usually gets"
+                 f" up by {wake.usual}")
+        return text + (f" (the latest in {window_days:g} days: {wake.latest})" if wake.latest else "")
     if wake is not None:
         text += f"; on {wake.days} this resident usually gets up by {wake.usual}"
         return text + (f" (the latest in {window_days:g} days: {wake.latest})" if wake.latest else "")

@@ -12,7 +12,9 @@ exponential tail beyond the point where about two spells of the sample remain (i
 point), so a tail probability far below what 30 days can show is still estimated from what they do show.
 
 The night is read apart (``alerts.inactivity.night``): a silence the hour's spells already take for sleep raises
-at the wake-up's prediction bound, a clock time, rather than after the hour's spell lengths.
+at the wake-up's prediction bound, a clock time, rather than after the hour's spell lengths; where the wake-ups
+spread too much for that, a silence that may be the night begun early waits for the night's end
+(``alerts.inactivity.bedtime``, from the learnt bedtime and wake-up).
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ PRIOR_EXCESS_WEIGHT = 1.0
 OTHER_DAY_WEIGHT = (0.15, 0.5)  # weekdays borrow little from weekends; weekends (2 days in 7) borrow more
 ANCHOR_SPELLS = 2.0
   # the empirical survival is trusted down to about this many spells of the sample
+DAY_SHARE = (5.0 / 7.0, 2.0 / 7.0)  # the share of days of each day type
 _RESCALE_AT = 40.0  # renormalise the growing weights before exp() leaves float32's comfortable range
 _MAGIC = b"EWRM"
-_VERSION = 2  # 2 added the night log; images of version 1 still load (no nights learnt yet)
+_VERSION = 3  # 2 added the night log, 3 its bedtimes; older images still load (no nights / bedtimes learnt yet)
 _HEADER = struct.Struct("<4sBBddd")  # magic, version, K, ref_day, first_day, last_day (NaN = none)
 
 
@@ -212,6 +215,16 @@ class RoutineModel:
         counts = (own + 0.5 * near + OTHER_DAY_WEIGHT[dtype] * other) * scale
         return counts, float(own.sum()) * scale
 
+    def spell_rate(self, dtype: int, hour: int, now: datetime) -> float:
+        """Quiet spells per day of this day type beginning in this hour (its own, with a quarter of each
+        neighbouring hour's, averaged): how often a silence begins then, for the night's share of them.
+        """
+        history = self.history_days(now)
+        days = self.tau_days * (1.0 - math.exp(-history / self.tau_days)) * DAY_SHARE[dtype]
+        h = self.hist[dtype]
+        seen = float(h[hour].sum()) + 0.25 * float(h[(hour - 1) % HOURS].sum() + h[(hour + 1) % HOURS].sum())
+        return seen / 1.5 * self._scale(now) / max(days, 1.0)
+
     def _longest(self, dtype: int, hour: int, now: datetime) -> float | None:
         day = _day(now)
         best = 0.0
@@ -263,7 +276,7 @@ class RoutineModel:
         if len(raw) < _HEADER.size + 4:
             raise ValueError("routine model image too short")
         magic, version, k, ref, first, last = _HEADER.unpack_from(raw)
-        if magic != _MAGIC or version not in (1, _VERSION) or k != K:
+        if magic != _MAGIC or version not in (1, 2, _VERSION) or k != K:
             raise ValueError(f"not a routine model image of version {_VERSION} (magic {magic!r}, v{version}, K={k})")
         (tau,) = struct.unpack_from("<f", raw, _HEADER.size)
         try:
@@ -271,7 +284,7 @@ class RoutineModel:
         except zlib.error as exc:
             raise ValueError(f"routine model image is damaged: {exc}") from exc
         n_hist, n_rec = 2 * HOURS * K * 4, 2 * HOURS * 4
-        n_night = NightLog.SIZE if version >= 2 else 0
+        n_night = {1: 0, 2: NightLog.SIZE_V2}.get(version, NightLog.SIZE)
         if len(body) != n_hist + 2 * n_rec + n_night:
             raise ValueError("routine model image has the wrong size")
         model = cls(float(tau))

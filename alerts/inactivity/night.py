@@ -122,10 +122,11 @@ class NightView:
 class NightLog:
     """Wake-up moments per day type, the latest wake-up, and the night being observed."""
 
-    __slots__ = ("latest", "pending", "sleep", "stats")
+    __slots__ = ("bed", "latest", "pending", "sleep", "stats")
 
     def __init__(self) -> None:
-        self.stats = np.zeros((2, 4), dtype=np.float64)  # per morning day type: W S1 S2 W2
+        self.stats = np.zeros((2, 4), dtype=np.float64)  # per morning day type: W S1 S2 W2 of the wake-up
+        self.bed = np.zeros((2, 4), dtype=np.float64)  # the same moments of the bedtime (the sleep's start)
         self.latest = np.zeros((2, 2), dtype=np.float64)  # per morning day type: wake night hours, epoch day
         self.sleep = np.zeros(2, dtype=np.float64)  # weighted visits, weighted hours of sleep
         # evening ordinal, wake-up so far (night hours), its epoch day, start of the sleep, visits in it
@@ -163,35 +164,31 @@ class NightLog:
         if known is not None and wake < known.mean - EARLY_SD * known.sd:
             return  # too early to tell from a visit; it cannot raise a false alarm, so it need not widen the bound
         weight = math.exp((wake_day - ref_day) / tau)
-        s = self.stats[morning]
-        x = wake
-        s[_W] += weight
-        s[_S1] += weight * x
-        s[_S2] += weight * x * x
-        s[_W2] += weight * weight
+        for s, x in ((self.stats[morning], wake), (self.bed[morning], asleep)):
+            s[_W] += weight
+            s[_S1] += weight * x
+            s[_S2] += weight * x * x
+            s[_W2] += weight * weight
         self.sleep += (weight * visits, weight * (wake - asleep))
         if wake > self.latest[morning, 0] or wake_day - self.latest[morning, 1] > tau:
             self.latest[morning] = (wake, wake_day)
 
     def rescale(self, factor: float) -> None:
         """Follow the routine model's renormalisation of the growing weights."""
-        self.stats[..., :3] *= factor
-        self.stats[..., 3] *= factor * factor
+        for moments in (self.stats, self.bed):
+            moments[..., :3] *= factor
+            moments[..., 3] *= factor * factor
         self.sleep *= factor
 
     # ---- reading
 
     def fit(self, dtype: int) -> ClockFit | None:
         """The day type's own fit of the wake-up, else both day types pooled, else None (too few nights)."""
-        for pooled, s in ((False, self.stats[dtype]), (True, self.stats.sum(axis=0))):
-            w, s1, s2, w2 = (float(v) for v in s)
-            nights = w * w / w2 if w2 > 0 else 0.0
-            if nights < MIN_NIGHTS:
-                continue
-            mean = s1 / w
-            var = max(s2 / w - mean * mean, 0.0) * nights / (nights - 1.0)
-            return ClockFit(mean, max(math.sqrt(var), SD_FLOOR_H), nights, pooled)
-        return None
+        return _fit(self.stats, dtype)
+
+    def bed_fit(self, dtype: int) -> ClockFit | None:
+        """The same fit of the bedtime (night hours at which the night's sleep began)."""
+        return _fit(self.bed, dtype)
 
     def visit_rate(self) -> float:
         """Wakings (bathroom visits) per hour of sleep; the prior is one night of ``PRIOR_SLEEP_H`` without any."""
@@ -213,20 +210,36 @@ class NightLog:
 
     def arrays(self) -> list[npt.NDArray[np.float64]]:
         """The arrays of the persisted image, in order."""
-        return [self.stats, self.latest, self.sleep, self.pending]
+        return [self.stats, self.latest, self.sleep, self.pending, self.bed]
 
-    SIZE = (8 + 4 + 2 + 5) * 8
+    SIZE_V2 = (8 + 4 + 2 + 5) * 8  # images of version 2 had no bedtime moments
+    SIZE = SIZE_V2 + 8 * 8
 
     @classmethod
     def from_buffer(cls, raw: bytes) -> NightLog:
-        """The log of ``arrays()`` written as bytes (``SIZE`` of them)."""
+        """The log of ``arrays()`` written as bytes (``SIZE`` of them, or ``SIZE_V2``: no bedtimes learnt)."""
         values = np.frombuffer(raw, dtype=np.float64)
         log = cls()
         log.stats = values[:8].reshape(2, 4).copy()
         log.latest = values[8:12].reshape(2, 2).copy()
         log.sleep = values[12:14].copy()
         log.pending = values[14:19].copy()
+        if values.size >= 27:
+            log.bed = values[19:27].reshape(2, 4).copy()
         return log
+
+
+def _fit(moments: npt.NDArray[np.float64], dtype: int) -> ClockFit | None:
+    """A day type's own location-scale fit of a clock time, else both day types pooled, else None."""
+    for pooled, s in ((False, moments[dtype]), (True, moments.sum(axis=0))):
+        w, s1, s2, w2 = (float(v) for v in s)
+        nights = w * w / w2 if w2 > 0 else 0.0
+        if nights < MIN_NIGHTS:
+            continue
+        mean = s1 / w
+        var = max(s2 / w - mean * mean, 0.0) * nights / (nights - 1.0)
+        return ClockFit(mean, max(math.sqrt(var), SD_FLOOR_H), nights, pooled)
+    return None
 
 
 def night_threshold(view: NightView, start_h: float, hour_minutes: float, min_minutes: float,

@@ -5,6 +5,10 @@ Pure and clock-free like ``alerts.rules``: ``observe`` folds one event into the 
 index wakes the rule exactly then, and cost follows what is due), ``evaluate`` decides at a given time. The
 drivers (replay engine, live processor) own presence (``alerts.presence``) and pass it in.
 
+The threshold is the hour's (``alerts.inactivity.model``), re-timed by the night: the regular wake-up
+(``alerts.inactivity.night``), else, for wake-ups too spread for it, the night as bedtime-to-wake-up
+(``alerts.inactivity.bedtime``: only ever later, for a silence that may be the night begun early).
+
 Suspended: presence "out" (gate out, or the door then silence unless the gates last saw the resident come in:
 see ``at_home``), an open door decision, an away / hospital /
 travelling period of the resident. Quiet hours never raise by themselves: a silence that began inside them counts
@@ -24,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from alerts.inactivity.bedtime import BedView, bed_view, bedtime_threshold
 from alerts.inactivity.explain import WakeWords, explanation
 from alerts.inactivity.model import DAY_TYPES, RoutineModel, slot_of, threshold_minutes
-from alerts.inactivity.night import NightView, clock_of, night_hours, night_threshold
+from alerts.inactivity.night import NightView, clock_of, day_type_of, night_hours, night_threshold
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, PresenceState, Resident
 
@@ -47,8 +52,9 @@ class InactivityState:
     last_door: datetime | None = None  # the last flat door event
     left_at: datetime | None = None  # the last gate passage out, until one in
     unconfirmed_since: datetime | None = None  # a sign while out that did not follow the door: not yet a return
-    _cache: dict[tuple[int, int, int], tuple[float, Any, float]] = field(default_factory=dict, repr=False)
-    _nights: dict[tuple[int, int], NightView | None] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[int, int, int], tuple[float, Any, float, float]] = field(default_factory=dict, repr=False)
+    _nights: dict[tuple[int, int], tuple[NightView | None, BedView | None]] = field(default_factory=dict,
+                                                                                    repr=False)
 
     def to_record(self) -> tuple[bytes, dict[str, Any]]:
         """(model image, rule progress) for the store: bytes and a JSON-friendly dict."""
@@ -170,7 +176,9 @@ class Threshold:
     alpha: float
     cold: bool
     night: NightView | None = None
-    start_h: float = math.nan  # the silence's start in night hours (when ``night`` is set)
+    start_h: float = math.nan  # the silence's start in night hours (when ``night`` or ``bed`` is set)
+    bed: BedView | None = None  # set when the silence waits for the night's end (``alerts.inactivity.bedtime``)
+    night_share: float = 0.0  # ... with this probability of being the night
 
 
 def _threshold(state: InactivityState, start: datetime, now: datetime, settings: InactivitySettings,
@@ -191,21 +199,38 @@ def _threshold(state: InactivityState, start: datetime, now: datetime, settings:
     hit = state._cache.get(key)
     if hit is None:
         minutes, view, _, alpha = threshold_minutes(model, settings, dtype, hour, now)
-        hit = (minutes, view, alpha)
+        hit = (minutes, view, alpha, model.spell_rate(dtype, hour, now))
         if len(state._cache) > 64:
             state._cache.clear()
         state._cache[key] = hit
+    return _night_part(state, local, hit, now, today, settings)
+
+
+def _night_part(state: InactivityState, local: datetime, hit: tuple[float, Any, float, float], now: datetime,
+                today: int, settings: InactivitySettings) -> Threshold:
+    """The hour's threshold ``hit`` re-timed by the night: the regular wake-up (``night_threshold``), else the
+    night as bedtime-to-wake-up (``bedtime_threshold``: later only).
+    """
+    model = state.model
     evening, start_h = night_hours(local)
     nkey = (evening, today)
     if nkey not in state._nights:
         if len(state._nights) > 8:
             state._nights.clear()
-        state._nights[nkey] = model.night_view(evening, hit[2], now)
-    night = state._nights[nkey]
+        state._nights[nkey] = (model.night_view(evening, hit[2], now),
+                               bed_view(model.night, day_type_of(evening + 1), now.timestamp() / 86400.0,
+                                        model.tau_days))
+    night, bed = state._nights[nkey]
+    lo, hi = settings.min_hours * 60.0, settings.max_hours * 60.0
     if night is not None:
-        at_night = night_threshold(night, start_h, hit[0], settings.min_hours * 60.0, settings.max_hours * 60.0)
+        at_night = night_threshold(night, start_h, hit[0], lo, hi)
         if at_night is not None:
             return Threshold(at_night, hit[1], hit[2], cold=False, night=night, start_h=start_h)
+    elif bed is not None:
+        as_night = bedtime_threshold(bed, start_h, hit[3], hit[2], lo, hi)
+        if as_night is not None and as_night[0] > hit[0]:
+            return Threshold(as_night[0], hit[1], hit[2], cold=False, start_h=start_h, bed=bed,
+                             night_share=as_night[1])
     return Threshold(hit[0], hit[1], hit[2], cold=False)
 
 
@@ -251,16 +276,27 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
     dtype, hour = slot_of(start, tz)
     probability = None
     usual = view.usual_min if view is not None else 0.0
+    bed = thr.bed
     if night is not None:
         probability = night.survival(thr.start_h, thr.start_h + quiet_min / 60.0)
         usual = max(0.0, (night.usual_wake - thr.start_h) * 60.0)
     elif view is not None:
         _, emp = state.model.view(dtype, hour, now)
         probability = view.survival(quiet_min, emp)
+        if bed is not None:  # the mixture: the night's share of silences begun then, the rest a pause
+            as_night = bed.night_survival(thr.start_h, thr.start_h + quiet_min / 60.0)
+            probability = thr.night_share * as_night + (1.0 - thr.night_share) * probability
+            usual = max(0.0, (bed.usual_wake - thr.start_h) * 60.0)
     history = state.model.history_days(now)
-    wake_words = None if night is None else WakeWords(
-        "all days" if night.pooled else DAY_TYPES[night.day_type], clock_of(night.usual_wake),
-        None if night.latest_wake is None else clock_of(night.latest_wake))
+    wake_words = None
+    if night is not None:
+        wake_words = WakeWords("all days" if night.pooled else DAY_TYPES[night.day_type],
+                               clock_of(night.usual_wake),
+                               None if night.latest_wake is None else clock_of(night.latest_wake))
+    elif bed is not None:
+        wake_words = WakeWords("all days" if bed.pooled else DAY_TYPES[bed.day_type], clock_of(bed.usual_wake),
+                               None if bed.latest_wake is None else clock_of(bed.latest_wake),
+                               bedtime=clock_of(bed.bed.mean), asleep_share=thr.night_share)
     text = explanation(
         since=since, now=now, tz=tz, day_type=DAY_TYPES[dtype], usual_min=usual,
         longest_min=view.longest_min if view else None, window_days=settings.learning_window_days, cold=cold,
@@ -275,9 +311,12 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
         "day_type": DAY_TYPES[dtype], "hour": hour,
         "usual_minutes": None if view is None else round(usual, 1),
         "longest_minutes": None if view is None or view.longest_min is None else round(view.longest_min, 1),
-        "model": "cold start" if cold else "fixed" if unconfirmed else "night" if night is not None else "hour",
+        "model": "cold start" if cold else "fixed" if unconfirmed else "night" if night is not None
+        else "bedtime" if bed is not None else "hour",
         "usual_wake": None if wake_words is None else wake_words.usual,
         "latest_wake": None if wake_words is None else wake_words.latest,
+        "usual_bedtime": None if wake_words is None else wake_words.bedtime,
+        "night_share": None if bed is None else round(thr.night_share, 4),
         "explanation": text, "signals": dict(presence.signals),
     }
     return InactivityFiring(resident, now, due, f"{ALERT_TYPE}:{resident.resident_id}:{since.isoformat()}", details)

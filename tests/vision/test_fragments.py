@@ -8,7 +8,7 @@ from tests.vision.helpers import G, linear_floor_lines, track_from
 from vision.camera_config import CameraConfig
 from vision.classifier import classify
 from vision.detector import Detector, LitteringEvent
-from vision.fragments import FragmentJoiner
+from vision.fragments import FragmentJoiner, joined
 from vision.track_shape import falling_span
 from vision.tracker import Track
 
@@ -173,3 +173,14 @@ def test_two_joins_of_the_same_pieces_that_both_pass_are_one_fall() -> None:
     assert det._duplicate(other)
     later = LitteringEvent("frag", 12, 41, 0.6, 2.05, (300.0, 100.0), 20, 0.9, [(f, x - 300.0, y) for f, x, y in path])
     assert not det._duplicate(later)  # another column: another fall
+
+
+def test_a_joined_fall_keeps_the_crowd_counts_of_both_pieces() -> None:
+    """The classifier's look-elsewhere charge reads ``gated`` per point: a joined track must carry it, in order."""
+    first, second = piece(range(20)), piece(range(28, 35))
+    first.gated = [3] * len(first)
+    second.gated = [5] * len(second)
+    whole = joined(first, second)
+    assert whole.gated == [3] * len(first) + [5] * len(second)
+    second.gated = []  # a piece without counts: the whole has none, and pays no charge
+    assert joined(first, second).gated == []
