@@ -24,6 +24,7 @@ from alerts.inactivity.night import NightLog, night_hours, t_quantile
 from alerts.inactivity.rule import evaluate, next_due
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, Resident
+from tests.alerts.routine_helpers import learnt_engine
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 1, 5, tzinfo=TZ)  # a Monday
@@ -49,10 +50,7 @@ def days(n: int) -> list[PresenceEvent]:
 
 
 def engine_after(events: list[PresenceEvent]) -> InactivityEngine:
-    eng = InactivityEngine([ME], TZ)
-    for ev in events:
-        assert eng.on_event(ev) == [], f"no alert expected on the ordinary routine ({ev.ts})"
-    return eng
+    return learnt_engine(events, ME, TZ)
 
 
 def test_student_t_distribution_function_and_density() -> None:

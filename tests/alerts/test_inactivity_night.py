@@ -18,6 +18,7 @@ from alerts.inactivity.night import night_hours, night_threshold, t_quantile
 from alerts.inactivity.rule import evaluate, next_due
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, Resident
+from tests.alerts.routine_helpers import learnt_engine
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 1, 5, tzinfo=TZ)  # a Monday
@@ -48,10 +49,7 @@ def nights(days: int, *, visits: bool = True) -> list[PresenceEvent]:
 
 
 def engine_after(events: list[PresenceEvent]) -> InactivityEngine:
-    eng = InactivityEngine([ME], TZ)
-    for ev in events:
-        assert eng.on_event(ev) == [], f"no alert expected on the ordinary routine ({ev.ts})"
-    return eng
+    return learnt_engine(events, ME, TZ)
 
 
 def test_wake_up_is_learnt_as_a_clock_time_without_the_visits_or_the_morning_bath() -> None:

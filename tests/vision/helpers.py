@@ -45,3 +45,23 @@ def one_throw_scene(width: int = 640, height: int = 360, floor: int = 10, second
     scene.throws = [Throw(floor=floor, column=scene.columns // 2, t=1.0, size_px=8, color=(20, 20, 25),
                           velocity=(0.3, 0.2, 0.1), terminal_v=40.0)]
     return scene
+
+
+def gate_distance(pred: np.ndarray, blob: np.ndarray) -> float:
+    """A blob's squared distance from a prediction in units of its elliptical gate (row: x, y, ux, uy, along,
+    across): at most 1 inside it. The plain definition the tracker's vectorised matching is checked against."""
+    dx, dy = blob[0] - pred[0], blob[1] - pred[1]
+    along = (dx * pred[2] + dy * pred[3]) / pred[4]
+    across = (dy * pred[2] - dx * pred[3]) / pred[5]
+    return float(along * along + across * across)
+
+
+def random_gates(rng: np.random.Generator, preds: int, blobs: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Predictions with gates of random heading and size, and blobs, all on a half-pixel grid over ``span`` / 2
+    px (so ties and blobs exactly on a gate's edge are common)."""
+    angle = rng.uniform(0, 2 * np.pi, preds)
+    across = rng.choice([1.0, 2.5, 5.0, 9.0], preds)
+    gates = np.column_stack([rng.integers(0, span, preds) / 2, rng.integers(0, span, preds) / 2, np.cos(angle),
+                             np.sin(angle), across * rng.choice([1.0, 3.0], preds), across])
+    xy = np.column_stack([rng.integers(0, span, blobs) / 2, rng.integers(0, span, blobs) / 2])
+    return gates, xy

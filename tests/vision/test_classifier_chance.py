@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from simulators.camera.geometry import FacadeCamera
-from tests.vision.helpers import track_from
+from tests.vision.helpers import gate_distance, random_gates, track_from
 from vision.blobs import Blobs
 from vision.camera_config import CameraConfig
 from vision.classifier import chance_chains, classify
@@ -24,24 +24,13 @@ CFG = CameraConfig(id="t", fps=FPS, floor_lines=[SIM.row_of_height(3.0 * i) for 
 CAM = camera_for(CFG, 1280, 720)
 
 
-def _inside(p: np.ndarray, b: np.ndarray) -> bool:
-    dx, dy = b[0] - p[0], b[1] - p[1]
-    along = (dx * p[2] + dy * p[3]) / p[4]
-    across = (dy * p[2] - dx * p[3]) / p[5]
-    return bool(along * along + across * across <= 1.0 + 1e-9)
-
-
 def test_each_gate_counts_every_blob_inside_it_whoever_takes_it() -> None:
     rng = np.random.default_rng(3)
     for _ in range(100):
-        angle = rng.uniform(0, 2 * np.pi, 20)
-        across = rng.choice([1.0, 2.5, 5.0, 9.0], 20)
-        preds = np.column_stack([rng.integers(0, 60, 20) / 2, rng.integers(0, 60, 20) / 2, np.cos(angle),
-                                 np.sin(angle), across * rng.choice([1.0, 3.0], 20), across])
-        xy = np.column_stack([rng.integers(0, 60, 40) / 2, rng.integers(0, 60, 40) / 2])
+        preds, xy = random_gates(rng, 20, 40, 60)
         held = np.zeros(len(preds), np.int64)
         _greedy(preds, xy, np.zeros(len(xy), dtype=bool), held)
-        assert held.tolist() == [sum(_inside(p, b) for b in xy) for p in preds]
+        assert held.tolist() == [sum(gate_distance(p, b) <= 1.0 + 1e-9 for b in xy) for p in preds]
 
 
 def test_the_tracker_keeps_how_many_blobs_each_detection_was_picked_from() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from tests.vision.helpers import gate_distance, random_gates
 from vision.blobs import Blobs, extract
 from vision.motion import MotionModel, mask_image
 from vision.tracker import Tracker, _greedy
@@ -101,14 +102,8 @@ def test_tracker_follows_an_accelerating_object_and_ignores_scattered_blobs() ->
 def _greedy_reference(preds: np.ndarray, xy: np.ndarray) -> list[tuple[int, int]]:
     """Plain best-first matching over every pair inside its elliptical gate, the definition the fast version
     must keep."""
-    def gate(p: np.ndarray, b: np.ndarray) -> float:
-        dx, dy = b[0] - p[0], b[1] - p[1]
-        along = (dx * p[2] + dy * p[3]) / p[4]
-        across = (dy * p[2] - dx * p[3]) / p[5]
-        return float(along * along + across * across)
-
-    pairs = sorted((gate(p, b), i, j) for i, p in enumerate(preds) for j, b in enumerate(xy)
-                   if gate(p, b) <= 1.0 + 1e-9)
+    pairs = sorted((gate_distance(p, b), i, j) for i, p in enumerate(preds) for j, b in enumerate(xy)
+                   if gate_distance(p, b) <= 1.0 + 1e-9)
     taken: set[int] = set()
     used: set[int] = set()
     out = []
@@ -125,11 +120,7 @@ def test_association_matches_the_plain_best_first_definition() -> None:
     screened, vectorised matching must pick the same pairs in the same order as the plain definition."""
     rng = np.random.default_rng(11)
     for _ in range(200):
-        angle = rng.uniform(0, 2 * np.pi, 30)
-        across = rng.choice([1.0, 2.5, 5.0, 9.0], 30)
-        preds = np.column_stack([rng.integers(0, 80, 30) / 2, rng.integers(0, 80, 30) / 2, np.cos(angle),
-                                 np.sin(angle), across * rng.choice([1.0, 3.0], 30), across])
-        xy = np.column_stack([rng.integers(0, 80, 60) / 2, rng.integers(0, 80, 60) / 2])
+        preds, xy = random_gates(rng, 30, 60, 80)
         used = np.zeros(len(xy), dtype=bool)
         got = [tuple(p) for p in _greedy(preds, xy, used).tolist()]
         assert got == _greedy_reference(preds, xy)
