@@ -36,7 +36,9 @@ class ClassifierParams:
     min_points: int = 8
     min_fill: float = 0.7  # detections per frame spanned: rain and noise make sparse, jumpy tracks
     min_core_fill: float = 0.5  # ...and over the core of the descent, without a hover before or a rest after
-    min_floors: float = 2.0  # floors crossed: a shorter drop is too little to tell a fall from anything else
+    # the drop a fall must be seen to cover (m): that of a free fall's first second, 1/2 g (1 s)^2 = 4.9 m, 1.6
+    # floors of 3 m; a shorter drop is too little to tell gravity from anything else
+    min_drop_m: float = 0.5 * G
     min_span_uncal: float = 0.06  # share of the image height crossed, without calibration
     max_release_lookback_s: float = 3.0  # a fall first seen late (dark object on dark windows) is traced back
     max_stray_px: float = 10.0  # processing px (x sqrt of a gap in frames): further from the curve, a point is stray
@@ -119,8 +121,7 @@ class _SpanCheck:
             return None  # the drop is measured in floors, which need floor lines
         h = row_to_height(self.cfg, np.array([top, bottom]))
         # heights interpolated piecewise may differ from the cleaned track's by rounding: a hair of slack
-        floors = float(h[0] - h[1]) / self.cfg.floor_height_m
-        return "too_few_floors" if floors < self.p.min_floors - 1e-9 else None
+        return "too_few_floors" if float(h[0] - h[1]) < self.p.min_drop_m - 1e-9 else None
 
 
 def _too_short(ys: np.ndarray, times: np.ndarray, a: int, b: int, scale: int, check: _SpanCheck) -> str | None:
@@ -232,7 +233,7 @@ def _score(fall: Explanation, others: list[Explanation]) -> float:
 
 def _physical(cfg: CameraConfig, cam: PinholeCamera, pts: _Points, p: ClassifierParams, trials: float) -> Verdict:
     h = row_to_height(cfg, pts.y)
-    if float(h[0] - h[-1]) / cfg.floor_height_m < p.min_floors:
+    if float(h[0] - h[-1]) < p.min_drop_m:
         return Verdict(False, "too_few_floors")
     fit = fit_fall(cam, pts.t, pts.x, pts.y, pts.sigma)
     fall = _charged(fit.explanation, trials)
@@ -281,10 +282,7 @@ def _highest_on_building(cam: PinholeCamera, fit: FallFit, t_rel: float,
     """
     times = np.linspace(t_rel, 0.0, 61)
     pix = cam.project(fit.position(times))
-    # where each pixel's ray meets the window plane: the ray's height gained per metre towards the facade
-    rays = np.column_stack([(pix[:, 0] - cam.cx) / cam.f, (pix[:, 1] - cam.cy) / cam.f, np.ones(len(times))])
-    d = rays @ cam.R  # world directions (rows of R^T applied), not normalised: only their ratio counts
-    heights = cam.C[1] + (WINDOW_OUT_M - cam.C[2]) * d[:, 1] / d[:, 2]
+    heights = cam.facade_points(pix, WINDOW_OUT_M)[:, 1]  # the window heights the pixels' rays reach
     below = np.flatnonzero(heights < top)
     i = int(below[0]) if below.size else len(times) - 1
     return float(pix[i, 0]), float(pix[i, 1]), float(heights[i])

@@ -45,14 +45,26 @@ class PinholeCamera:
 
     def ray(self, col: float, row: float) -> Array:
         """Unit direction (world) of the ray through an image point."""
-        d = self.R.T @ np.array([(col - self.cx) / self.f, (row - self.cy) / self.f, 1.0])
-        return np.asarray(d / np.linalg.norm(d), dtype=np.float64)
+        return np.asarray(self.rays(np.array([[col, row]], dtype=np.float64))[0], dtype=np.float64)
+
+    def rays(self, pix: Array) -> Array:
+        """(N, 3) unit directions (world) of the rays through (N, 2) image points (col, row)."""
+        d = np.column_stack([(pix[:, 0] - self.cx) / self.f, (pix[:, 1] - self.cy) / self.f,
+                             np.ones(len(pix))]) @ self.R
+        return np.asarray(d / np.linalg.norm(d, axis=1, keepdims=True), dtype=np.float64)
 
     def on_facade(self, col: float, row: float, out_m: float = 0.0) -> Array:
         """World point where the ray through (col, row) meets the plane ``out_m`` metres out from the facade."""
-        d = self.ray(col, row)
-        s = (out_m - self.C[2]) / d[2] if abs(d[2]) > 1e-9 else 0.0
-        return np.asarray(self.C + s * d, dtype=np.float64)
+        return np.asarray(self.facade_points(np.array([[col, row]], dtype=np.float64), out_m)[0], dtype=np.float64)
+
+    def facade_points(self, pix: Array, out_m: float = 0.0) -> Array:
+        """(N, 3) world points where the rays through (N, 2) image points meet the plane ``out_m`` metres out
+        from the facade (a ray parallel to it stays at the camera).
+        """
+        d = self.rays(pix)
+        parallel = np.abs(d[:, 2]) <= 1e-9
+        s = np.where(parallel, 0.0, (out_m - self.C[2]) / np.where(parallel, 1.0, d[:, 2]))
+        return np.asarray(self.C + s[:, None] * d, dtype=np.float64)
 
     @property
     def distance(self) -> float:

@@ -30,7 +30,7 @@ def piece(frames: range, x: float = 320.0) -> Track:
 
 def test_two_pieces_that_each_fail_pass_joined() -> None:
     first, second = piece(range(20)), piece(range(28, 35))  # hidden for 8 frames, then 7 more detections
-    assert not classify(first, CFG, 1, 360).falling  # not two floors yet
+    assert not classify(first, CFG, 1, 360).falling  # not yet the drop of a second of free fall
     assert len(second) < 8  # too short to judge alone
     joiner = FragmentJoiner()
     joiner.keep(first)

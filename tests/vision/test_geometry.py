@@ -85,3 +85,15 @@ def test_no_calibration_means_no_camera_and_a_bad_rectangle_is_refused() -> None
     frontal = FacadeRect(points=[(100, 600), (500, 600), (500, 200), (100, 200)], width_m=10, height_m=10)
     with pytest.raises(ValueError, match="too frontal"):
         fit_facade(CameraConfig(id="f", facade_rect=frontal), 1280, 720)
+
+
+def test_facade_points_invert_the_projection_for_many_pixels_at_once() -> None:
+    cam = camera(1400.0, 1920, 1080, 35.0, 1.5, math.radians(40.0), yaw=math.radians(15.0), roll=math.radians(4.0))
+    rng = np.random.default_rng(3)
+    world = np.column_stack([rng.uniform(-20, 20, 50), rng.uniform(2, 80, 50), np.full(50, 0.4)])
+    pix = cam.project(world)
+    back = cam.facade_points(pix, 0.4)
+    assert np.allclose(back, world, atol=1e-6)
+    one = np.array([cam.on_facade(float(c), float(r), 0.4) for c, r in pix])  # the single-point form agrees
+    assert np.allclose(one, back, atol=1e-9)
+    assert np.allclose(np.linalg.norm(cam.rays(pix), axis=1), 1.0)
