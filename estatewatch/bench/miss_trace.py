@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from estatewatch.bench import world_cache
 from estatewatch.bench.littering_eval import MIN_SIZE_FOR_RECALL, match
-from estatewatch.bench.littering_world import conditions
+from estatewatch.bench.littering_world import conditions, installer_camera
 from estatewatch.bench.seeds import parse_seeds
 from simulators.camera.scene import Scene, ground_truth
 from vision.blobs import Blobs
@@ -128,7 +128,7 @@ def trace_scene(seed: int, duration: float, kind: str = "throws") -> tuple[Scene
         delivered = ((i, i / scene.fps, gray, scale)
                      for i, (gray, scale) in enumerate(_frames(scene, Path(tmp), kind, duration))
                      if not (i < len(lost) and lost[i]))
-        trace = trace_frames(CameraConfig.model_validate(scene.camera_json(f"world-{seed}")), delivered)
+        trace = trace_frames(installer_camera(scene, f"world-{seed}"), delivered)
     return scene, truths, trace
 
 

@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
+from estatewatch.bench import world_cache
+from estatewatch.bench.littering_world import installer_camera
 from simulators.camera.publish import CODEC_SUFFIX, write_scene_file
 from simulators.camera.render import Renderer
 from simulators.camera.scene import Scene, Throw, ground_truth, trajectory
@@ -226,3 +228,18 @@ def test_swaying_foliage_is_explained_as_sway_not_as_a_fall() -> None:
     best = min(image_models(t, col, row, sigma), key=lambda e: e.bic)
     assert best.name == "sway"
     assert best.bic < fall.explanation.bic
+
+
+def test_a_floor_line_the_lens_folds_into_the_picture_is_left_out_as_an_installer_would() -> None:
+    folded = world_cache.make_scene(67, "throws", 10.0)  # a strong barrel lens folds the 3 m line above the 6 m one
+    raw = folded.camera_json("cam")
+    with pytest.raises(ValueError, match="strictly decreasing"):
+        CameraConfig.model_validate(raw)
+    cfg = installer_camera(folded, "cam")
+    assert cfg.floor_lines == raw["floor_lines"][1:]
+    assert cfg.first_floor == raw["first_floor"] + 1
+    assert raw["facade_rect"] is not None
+    assert cfg.facade_rect is None  # its corner beyond the picture is folded too: nobody can mark that rectangle
+    assert camera_for(cfg, folded.width, folded.height) is not None  # the floor lines still give a camera
+    plain = world_cache.make_scene(5, "throws", 10.0)  # every other camera keeps its CAMERA.json as drawn
+    assert installer_camera(plain, "cam") == CameraConfig.model_validate(plain.camera_json("cam"))
