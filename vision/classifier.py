@@ -118,7 +118,7 @@ class _SpanCheck:
         if not self.physical:
             return "short_span" if bottom - top < self.p.min_span_uncal * self.image_height else None
         if not self.cfg.calibrated:
-            return None  # the drop is measured in floors, which need floor lines
+            return None  # the drop is measured in metres up the facade, which need floor lines
         h = row_to_height(self.cfg, np.array([top, bottom]))
         # heights interpolated piecewise may differ from the cleaned track's by rounding: a hair of slack
         return "too_few_floors" if float(h[0] - h[1]) < self.p.min_drop_m - 1e-9 else None

@@ -43,10 +43,6 @@ class PinholeCamera:
         z = np.where(pc[..., 2] > 1e-6, pc[..., 2], np.nan)
         return np.stack([self.cx + self.f * pc[..., 0] / z, self.cy + self.f * pc[..., 1] / z], axis=-1)
 
-    def ray(self, col: float, row: float) -> Array:
-        """Unit direction (world) of the ray through an image point."""
-        return np.asarray(self.rays(np.array([[col, row]], dtype=np.float64))[0], dtype=np.float64)
-
     def rays(self, pix: Array) -> Array:
         """(N, 3) unit directions (world) of the rays through (N, 2) image points (col, row)."""
         d = np.column_stack([(pix[:, 0] - self.cx) / self.f, (pix[:, 1] - self.cy) / self.f,

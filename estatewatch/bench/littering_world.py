@@ -44,26 +44,14 @@ def installer_camera(scene: Scene, camera_id: str) -> CameraConfig:
 
     A strong barrel lens folds a floor line that lies below the frame back into it (the radial model is not
     monotonic far outside the picture), so a few drawn cameras (4 of 450 world seeds checked) give a ground line
-    above the first floor's. Nobody marks a line there; it is dropped, the floors are numbered on from the next
-    one, and a facade rectangle is taken from the lowest line kept, or left out when a corner of it is outside the
-    picture (folded too: nobody can mark it).
+    above the first floor's. Nobody marks a line there; it is dropped and the floors are numbered on from the next
+    one. The scene's facade rectangle stands on its lowest line, the folded one, so it goes too.
     """
     raw = scene.camera_json(camera_id)
     lines = [float(r) for r in raw["floor_lines"]]
     skip = next((k for k in range(len(lines)) if all(a > b for a, b in pairwise(lines[k:]))), len(lines))
-    if skip == 0:
-        return CameraConfig.model_validate(raw)
-    raw = {**raw, "floor_lines": lines[skip:], "first_floor": raw["first_floor"] + skip}
-    if "facade_rect" in raw:
-        rect = raw["facade_rect"]
-        x0, lo = rect["origin_m"]
-        x1, hi = x0 + rect["width_m"], lo + rect["height_m"]
-        lo += skip * FLOOR_M
-        corners = [(float(c), float(r)) for c, r in
-                   (scene.camera.project(x, h) for x, h in ((x0, lo), (x1, lo), (x1, hi), (x0, hi)))]
-        inside = all(0 <= c < scene.width and 0 <= r < scene.height for c, r in corners)
-        raw["facade_rect"] = {"points": [[round(c, 1), round(r, 1)] for c, r in corners], "width_m": x1 - x0,
-                              "height_m": hi - lo, "origin_m": [x0, lo]} if inside else None
+    if skip:
+        raw = {**raw, "floor_lines": lines[skip:], "first_floor": raw["first_floor"] + skip, "facade_rect": None}
     return CameraConfig.model_validate(raw)
 
 

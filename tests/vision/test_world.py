@@ -239,7 +239,7 @@ def test_a_floor_line_the_lens_folds_into_the_picture_is_left_out_as_an_installe
     assert cfg.floor_lines == raw["floor_lines"][1:]
     assert cfg.first_floor == raw["first_floor"] + 1
     assert raw["facade_rect"] is not None
-    assert cfg.facade_rect is None  # its corner beyond the picture is folded too: nobody can mark that rectangle
+    assert cfg.facade_rect is None  # the rectangle stood on the folded line
     assert camera_for(cfg, folded.width, folded.height) is not None  # the floor lines still give a camera
     plain = world_cache.make_scene(5, "throws", 10.0)  # every other camera keeps its CAMERA.json as drawn
     assert installer_camera(plain, "cam") == CameraConfig.model_validate(plain.camera_json("cam"))
