@@ -242,8 +242,8 @@ def _physical(cfg: CameraConfig, cam: PinholeCamera, pts: _Points, p: Classifier
     if reason is not None:
         return Verdict(False, reason)
     # the release is where the fitted path was at its apex, seen in the image (the fit pins the picture down far
-    # better than the depth along the ray), and it happened at a window: on the facade
-    t_rel = fit.apex_time(p.max_release_lookback_s)
+    # better than the depth along the ray), and it happened at a window: on the facade, never behind it
+    t_rel = max(fit.apex_time(p.max_release_lookback_s), fit.outside_since(p.max_release_lookback_s))
     col, row, height = _on_facade(cam, fit, t_rel)
     top = float(line_heights(cfg)[-1])
     if height > top + cfg.floor_height_m:

@@ -54,12 +54,29 @@ class FallFit:
     v0: Array  # (3,) m/s
     residual_px: Array  # (n,)
     vy_sigma: float = 0.0  # m/s: standard error of the vertical speed at the first point (the fit's covariance)
+    # covariance of the distance out from the facade and the outward speed at the first point (m, m/s)
+    out_cov: Array | None = None
 
     def position(self, t: Array) -> Array:
         """(n, 3) world positions at times ``t`` (s, may be before the first point)."""
         phi, psi = _basis(np.array([self.drag]), t)
         return np.asarray(self.p0 + self.v0 * phi[0][:, None] - np.outer(G * psi[0], [0.0, 1.0, 0.0]),
                           dtype=np.float64)
+
+    def outside_since(self, lookback: float, steps: int = 61) -> float:
+        """The earliest time, at most ``lookback`` seconds before the first point, since which the fitted path
+        has not been surely behind the facade (2 standard errors of its distance out): no release lies inside
+        the building, so a path traced back through the facade plane was released no earlier than where it
+        crosses it (the first point itself when the fit puts even that behind the plane).
+        """
+        times = np.linspace(0.0, -lookback, steps)
+        out = self.position(times)[:, 2]
+        if self.out_cov is not None:
+            phi = _basis(np.array([self.drag]), times)[0][0]  # displacement per unit initial speed
+            c = self.out_cov
+            out = out + 2.0 * np.sqrt(np.maximum(c[0, 0] + 2.0 * phi * c[0, 1] + phi * phi * c[1, 1], 0.0))
+        behind = np.flatnonzero(out < 0.0)
+        return -lookback if behind.size == 0 else float(times[max(int(behind[0]) - 1, 0)])
 
     def apex_time(self, lookback: float) -> float:
         """When the vertical speed was zero (the release of a drop, the top of a toss), at most ``lookback``
@@ -141,9 +158,10 @@ def fit_fall(cam: PinholeCamera, t: Array, col: Array, row: Array, sigma: Array,
     best = int(np.argmin(costs))
     expl = Explanation("fall", float(costs[best]), 7, n)
     # the normal matrix is the inverse covariance of the state (residuals in units of sigma)
-    vy_var = float(np.linalg.inv(lhs[best])[4, 4])
+    cov = np.linalg.inv(lhs[best])
+    vy_var = float(cov[4, 4])
     return FallFit(expl, float(k[best]), u[best, :3].copy(), u[best, 3:].copy(), np.sqrt(e2[best]) * sigma,
-                   float(np.sqrt(max(vy_var, 0.0))))
+                   float(np.sqrt(max(vy_var, 0.0))), np.asarray(cov[np.ix_([2, 5], [2, 5])], dtype=np.float64))
 
 
 def _solve_held(lhs: Array, r_side: Array, held: NDArray[np.bool_], up_mps: float) -> Array:
