@@ -143,6 +143,8 @@ def test_zh_cn_console_shows_no_english(live_server: LiveServer, users: dict[str
             leftovers.append(text)
     assert not leftovers, f"untranslated text in the zh-CN console: {leftovers}"
 
+    # the clock shows the estate's zone once the settings are in (EW_TIMEZONE is Asia/Shanghai here)
+    page.wait_for_function("() => /\\(UTC\\+8\\)/.test(document.querySelector('#clock').textContent)")
     clock = page.inner_text("#clock")
     assert re.fullmatch(r"\d{2}:\d{2}:\d{2} \(UTC\+8\)", clock), clock  # EW_TIMEZONE is Asia/Shanghai here
     shanghai_hour = (datetime.now(UTC) + timedelta(hours=8)).hour

@@ -72,6 +72,7 @@ async function loadSettings() {
   try {
     const [settings, prefs] = await Promise.all([api.consoleApi.settings(), api.consoleApi.preferences()]);
     setZone(settings.timezone);
+    tickClock(); // in the estate's zone from now on
     if (prefs.language) applyLanguage(prefs.language);
     else await api.consoleApi.savePreferences({ language: currentLanguage() }); // the choice made at sign-in
     applyLanguage(currentLanguage());
@@ -358,8 +359,10 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
 });
 
-setInterval(() => {
+function tickClock() {
   $("#clock").textContent = estateTime(new Date().toISOString(), { date: false });
-}, 1000);
+}
+tickClock(); // at once, not a second after the page opens
+setInterval(tickClock, 1000);
 
 start();
