@@ -70,9 +70,9 @@ class FallFit:
         crosses it (the first point itself when the fit puts even that behind the plane).
         """
         times = np.linspace(0.0, -lookback, steps)
-        out = self.position(times)[:, 2]
+        phi = _basis(np.array([self.drag]), times)[0][0]  # displacement per unit initial speed
+        out = self.p0[2] + self.v0[2] * phi  # gravity does not move a body out from the facade
         if self.out_cov is not None:
-            phi = _basis(np.array([self.drag]), times)[0][0]  # displacement per unit initial speed
             c = self.out_cov
             out = out + 2.0 * np.sqrt(np.maximum(c[0, 0] + 2.0 * phi * c[0, 1] + phi * phi * c[1, 1], 0.0))
         behind = np.flatnonzero(out < 0.0)

@@ -53,7 +53,6 @@ def test_a_body_rising_faster_than_a_throw_is_held_to_what_a_release_allows() ->
         assert bounded.explanation.cost > free.explanation.cost + 10.0  # with it, the fit pays for the motion
 
 
-
 def _fit(p0: tuple[float, float, float], v0: tuple[float, float, float], drag: float = 0.0,
          out_sigma: tuple[float, float] | None = None) -> FallFit:
     """A fitted path with the given state at the first point and standard errors of its distance out and
