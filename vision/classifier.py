@@ -212,7 +212,7 @@ def _verdict_from_evidence(fall: Explanation, others: list[Explanation], p: Clas
         return "not_physical"  # no fall through this camera passes near enough to the points
     best = min(others, key=lambda e: e.bic)
     if _short_of(fall.bic, best.bic, p.min_evidence):
-        return best.name  # "flight", "sway" or "noise" explains it as well or better
+        return best.name  # "flight", "drift", "hop", "sway" or "noise" explains it as well or better
     return None
 
 

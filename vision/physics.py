@@ -1,5 +1,6 @@
 """Explanations of a track and how well each explains it: a falling body seen through the camera, or the things
-that are not falls (flight at constant velocity, swaying, noise around a point).
+that are not falls (flight at constant velocity, drift, two things the tracker went between, swaying, noise
+around a point).
 
 Every model is fitted by robust least squares in image pixels under one noise model: a detection's centre is off
 by ``sigma`` px (Gaussian core, Cauchy tails, so a stray blob costs a bounded amount). A model's evidence is its
@@ -213,8 +214,9 @@ def _robust_drift(t: Array, col: Array, row: Array, sigma: Array, iterations: in
 def image_models(t: Array, col: Array, row: Array, sigma: Array) -> list[Explanation]:
     """The other explanations, in image pixels: a still thing in noise, flight at constant velocity, drift
     (sinking at a steady speed while wandering sideways: snow, a leaf, an insect, anything already at its
-    terminal speed, which no release from a window a moment ago can be), and swaying about a fixed point (only
-    with a full sway period inside the track, or any slow curve would pass).
+    terminal speed, which no release from a window a moment ago can be), two things the tracker went between
+    (``_hops``), and swaying about a fixed point (only with a full sway period inside the track, or any slow
+    curve would pass).
     """
     n = len(t)
     xy = np.stack([col, row], axis=1)
@@ -226,6 +228,7 @@ def image_models(t: Array, col: Array, row: Array, sigma: Array) -> list[Explana
     out = [Explanation("noise", float(rho(e_still[0]).sum()), 2, n),
            Explanation("flight", float(rho(e_line[0]).sum()), 4, n),
            Explanation("drift", float(rho(_robust_drift(t, col, row, sigma)).sum()), 6, n)]
+    out += _hops(t, xy, sigma)
     span = float(t[-1] - t[0]) if n > 1 else 0.0
     hz = OSC_HZ[OSC_HZ * span >= 1.0]
     if hz.size:
@@ -234,6 +237,29 @@ def image_models(t: Array, col: Array, row: Array, sigma: Array) -> list[Explana
         e_osc, _ = _robust_linear(osc, xy, sigma)
         out.append(Explanation("sway", float(rho(e_osc).sum(axis=1).min()), 7, n))
     return out
+
+
+def _hops(t: Array, xy: Array, sigma: Array) -> list[Explanation]:
+    """Two things, not one: the tracker went from one thing to another at some point of the track (a tree's
+    crown to the next blob, one snowflake to another). Either both are still (two levels, 4 parameters), or
+    both move at one velocity and the second is displaced from the first (two flakes in the same wind, 6); the
+    break between them is where it fits best. A falling body is neither: it gains speed, so no one velocity on
+    both sides fits it, and a body hidden for a while reappears where its motion carried it.
+    """
+    n = len(t)
+    if n < 3:
+        return []
+    # the break is the best of n - 1 places, so it is charged as a choice among them (2 ln (n - 1), as a fall
+    # picked among many chains is, vision/classifier.py), not as one more parameter
+    chosen = 2.0 * float(np.log(n - 1))
+    after = (np.arange(n)[None, :] >= np.arange(1, n)[:, None]).astype(np.float64)  # (n - 1 breaks, n)
+    ones = np.ones_like(after)
+    levels = np.stack([1.0 - after, after], axis=2)
+    moving = np.stack([ones, np.broadcast_to(t, after.shape), after], axis=2)
+    e_levels, _ = _robust_linear(levels, xy, sigma)
+    e_moving, _ = _robust_linear(moving, xy, sigma)
+    return [Explanation("hop", float(rho(e_levels).sum(axis=1).min()) + chosen, 4, n),
+            Explanation("hop", float(rho(e_moving).sum(axis=1).min()) + chosen, 6, n)]
 
 
 def fit_image_fall(t: Array, col: Array, row: Array, sigma: Array) -> tuple[Explanation, Array]:
