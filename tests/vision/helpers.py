@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from simulators.camera.geometry import FacadeCamera
 from simulators.camera.scene import Scene, Throw, make_scene
 from vision.tracker import Track
 
@@ -31,6 +32,20 @@ def track_from(points: list[tuple[float, float, float]], fps: float = 20.0, star
     for k, (t, x, y) in enumerate(points):
         tr.add(start + k, t, x, y, 9)
     return tr
+
+
+def dropped(cam: FacadeCamera, floor: int, seconds: float, fps: float, x: float = 640.0, delay_frames: int = 0,
+            accel: float = G) -> list[tuple[int, float, float]]:
+    """(frame, x, row) of an object dropped from the middle of ``floor`` (3 m floors) through ``cam``, first seen
+    ``delay_frames`` late, until it lands or ``seconds`` pass."""
+    h0 = (floor - 1) * 3.0 + 1.5
+    out = []
+    for k in range(delay_frames, int(seconds * fps)):
+        h = h0 - 0.5 * accel * (k / fps) ** 2
+        if h <= 0:
+            break
+        out.append((k, x, cam.row_of_height(h)))
+    return out
 
 
 def linear_floor_lines(bottom: float, px_per_floor: float, floors: int) -> list[float]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulators.camera.geometry import FacadeCamera
-from tests.vision.helpers import G, track_from
+from tests.vision.helpers import G, dropped, track_from
 from vision.camera_config import CameraConfig
 from vision.classifier import ClassifierParams, classify
 from vision.geometry import camera_for
@@ -26,15 +26,7 @@ KEEP_STRAYS = ClassifierParams(max_stray_px=1e6)  # every point counts: tests on
 def fall(floor: int, seconds: float, x: float = 640.0, delay_frames: int = 0,
          accel: float = G) -> list[tuple[float, float, float]]:
     """Samples of an object dropped from the middle of ``floor`` (first detection ``delay_frames`` late)."""
-    h0 = (floor - 1) * 3.0 + 1.5
-    pts = []
-    for k in range(delay_frames, int(seconds * FPS)):
-        t = k / FPS
-        h = h0 - 0.5 * accel * t * t
-        if h <= 0:
-            break
-        pts.append((t, x, CAM.row_of_height(h)))
-    return pts
+    return [(k / FPS, px, y) for k, px, y in dropped(CAM, floor, seconds, FPS, x, delay_frames, accel)]
 
 
 @pytest.mark.parametrize(("floor", "delay"), [(12, 0), (18, 6), (6, 2)])

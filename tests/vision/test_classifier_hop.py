@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulators.camera.geometry import FacadeCamera
-from tests.vision.helpers import G
+from tests.vision.helpers import dropped
 from vision.camera_config import CameraConfig
 from vision.classifier import classify
 from vision.geometry import camera_for
@@ -63,14 +63,7 @@ def test_two_snowflakes_sinking_at_one_speed_are_a_hop_not_a_fall() -> None:
 
 def _drop(floor: int, seconds: float) -> list[tuple[int, float, float]]:
     """(frame, x, row) of an object dropped from the middle of ``floor``, full-resolution px."""
-    h0 = (floor - 1) * 3.0 + 1.5
-    out = []
-    for k in range(int(seconds * FPS)):
-        h = h0 - 0.5 * G * (k / FPS) ** 2
-        if h <= 0:
-            break
-        out.append((k, 640.0, CAM.row_of_height(h)))
-    return out
+    return dropped(CAM, floor, seconds, FPS)
 
 
 @pytest.mark.parametrize(("floor", "seconds", "hidden"), [(14, 1.2, (8, 6)), (18, 1.6, (12, 8)), (10, 1.2, (5, 4))])
