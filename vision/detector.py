@@ -66,6 +66,7 @@ class DetectorStats:
 
     frames: int = 0
     global_changes: int = 0
+    aligned_frames: int = 0  # frames moved back onto the background: the camera shook (`vision/align.py`)
     resolution_changes: int = 0
     tracks_ended: int = 0
     joined: int = 0  # falls found by joining pieces of track
@@ -118,9 +119,10 @@ class Detector:
         if tick is None:
             self.stats.repeated_frames += 1
             return events
-        before = self.motion.global_changes
+        before, aligned = self.motion.global_changes, self.motion.aligned_frames
         fg = self.motion.apply(gray)
         self.stats.global_changes += self.motion.global_changes - before
+        self.stats.aligned_frames += self.motion.aligned_frames - aligned
         if fg is None:
             return events
         self.activity.update(fg, t)

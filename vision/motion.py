@@ -17,12 +17,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from vision.align import Aligner, moved_back
+
 Mask = NDArray[np.uint8]
 Gain = NDArray[np.float32]
 _KERNEL = np.ones((3, 3), np.uint8)
 _CELL = 16  # processing px a side of a gain cell: a shadow spans hundreds of px, an object a cell or two
 _STEP = 4  # the cell means are taken on every 4th pixel of every 4th row
 _GAIN_ONE = 128  # a gain of 1 in the 8-bit gain field
+_ALIGN_EVERY = 16  # frames between refreshes of the move estimate's reference (and at every re-seeding)
 _MEDIAN_CELLS = 5  # the gain is the median over 5x5 cells: an object covering fewer than 12 of them leaves it alone
 
 
@@ -62,6 +65,10 @@ class MotionModel:
         self._n = 0
         self._level = 0.0  # running mean of the sparse difference: sensor noise plus compression artefacts
         self.global_changes = 0
+        self.aligned_frames = 0  # frames moved back onto the background (the camera shook: `vision/align.py`)
+        self.shift = (0, 0)  # the last frame's move back, whole px (x, y)
+        self._aligner = Aligner()
+        self._moved: Mask | None = None
         self.gain: Gain | None = None  # the last frame's gain per cell, None while the light was steady
         self._offset = np.full((1, 1), float(self.params.threshold))  # a scalar to OpenCV: added to every pixel
 
@@ -77,6 +84,7 @@ class MotionModel:
         self._diff = np.empty_like(gray)
         self._pred = np.empty_like(gray)
         self._refresh_threshold()
+        self._aligner.refresh(self._bg8)
 
     def _refresh_threshold(self) -> None:
         if self._bg8 is None:
@@ -85,6 +93,8 @@ class MotionModel:
         # cost here (docs/performance.md, the Vision bench note "2026-12-01, late")
         spread = cv2.absdiff(cv2.dilate(self._bg8, _KERNEL), cv2.erode(self._bg8, _KERNEL))
         self._thr = np.asarray(cv2.add(spread, self._offset), dtype=np.uint8)  # saturates at 255
+        if self._n % _ALIGN_EVERY == 0:  # the reference for the camera's move changes as slowly as the background
+            self._aligner.refresh(self._bg8)
         if self.params.follow_light:
             self._bg_cells, self._bg_texture = self._cells(self._bg8)
 
@@ -156,6 +166,12 @@ class MotionModel:
         p = self.params
         g = p.grid
         change = float(cv2.mean(cv2.absdiff(gray[::g, ::g], self._bg8[::g, ::g]))[0])
+        self.shift = self._aligner.shift(gray, self._bg8)
+        if self.shift != (0, 0):  # the camera moved: compare (and learn) the frame moved back onto the background
+            self.aligned_frames += 1
+            scratch = self._moved if self._moved is not None and self._moved.shape == gray.shape else None
+            gray = self._moved = moved_back(gray, self._bg8, *self.shift, out=scratch)
+            change = float(cv2.mean(cv2.absdiff(gray[::g, ::g], self._bg8[::g, ::g]))[0])
         if change > max(p.jump_level, p.jump_ratio * self._level):  # exposure jump or shake: everything changed
             self.global_changes += 1
             self.reset(gray)
