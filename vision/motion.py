@@ -40,6 +40,9 @@ class MotionParams:
     grid: int = 8  # sampling step of the global-change check
     max_foreground: float = 0.05  # share of the picture; more is flicker (a video keyframe, a flash), not objects
     follow_light: bool = True  # predict the frame as background x a smooth gain field (changing light, shadows)
+    # move a frame back onto the background when the whole picture moved (`vision/align.py`); off by default until
+    # the fall it loses in the smoke scene is explained (docs/performance.md, "The camera's own motion")
+    align: bool = False
 
 
 class MotionModel:
@@ -84,7 +87,8 @@ class MotionModel:
         self._diff = np.empty_like(gray)
         self._pred = np.empty_like(gray)
         self._refresh_threshold()
-        self._aligner.refresh(self._bg8)
+        if self.params.align:
+            self._aligner.refresh(self._bg8)
 
     def _refresh_threshold(self) -> None:
         if self._bg8 is None:
@@ -93,7 +97,7 @@ class MotionModel:
         # cost here (docs/performance.md, the Vision bench note "2026-12-01, late")
         spread = cv2.absdiff(cv2.dilate(self._bg8, _KERNEL), cv2.erode(self._bg8, _KERNEL))
         self._thr = np.asarray(cv2.add(spread, self._offset), dtype=np.uint8)  # saturates at 255
-        if self._n % _ALIGN_EVERY == 0:  # the reference for the camera's move changes as slowly as the background
+        if self.params.align and self._n % _ALIGN_EVERY == 0:  # the move's reference ages as slowly as the background
             self._aligner.refresh(self._bg8)
         if self.params.follow_light:
             self._bg_cells, self._bg_texture = self._cells(self._bg8)
@@ -166,7 +170,7 @@ class MotionModel:
         p = self.params
         g = p.grid
         change = float(cv2.mean(cv2.absdiff(gray[::g, ::g], self._bg8[::g, ::g]))[0])
-        self.shift = self._aligner.shift(gray, self._bg8)
+        self.shift = self._aligner.shift(gray, self._bg8) if p.align else (0, 0)
         if self.shift != (0, 0):  # the camera moved: compare (and learn) the frame moved back onto the background
             self.aligned_frames += 1
             scratch = self._moved if self._moved is not None and self._moved.shape == gray.shape else None
