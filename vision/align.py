@@ -40,7 +40,7 @@ class Aligner:
         self._size = (0, 0)
 
     def refresh(self, background: Gray) -> None:
-        """Take a new background (after every update of the background model)."""
+        """Take a new reference background (the motion model refreshes it every 16 frames and at re-seeding)."""
         h, w = background.shape
         sh, sw = h // _FACTOR, w // _FACTOR
         if min(sh, sw) < 3 * _MARGIN // _FACTOR + 4:  # a picture too small to tell a shift from an object

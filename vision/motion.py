@@ -169,13 +169,12 @@ class MotionModel:
             return None
         p = self.params
         g = p.grid
-        change = float(cv2.mean(cv2.absdiff(gray[::g, ::g], self._bg8[::g, ::g]))[0])
         self.shift = self._aligner.shift(gray, self._bg8) if p.align else (0, 0)
         if self.shift != (0, 0):  # the camera moved: compare (and learn) the frame moved back onto the background
             self.aligned_frames += 1
             scratch = self._moved if self._moved is not None and self._moved.shape == gray.shape else None
             gray = self._moved = moved_back(gray, self._bg8, *self.shift, out=scratch)
-            change = float(cv2.mean(cv2.absdiff(gray[::g, ::g], self._bg8[::g, ::g]))[0])
+        change = float(cv2.mean(cv2.absdiff(gray[::g, ::g], self._bg8[::g, ::g]))[0])
         if change > max(p.jump_level, p.jump_ratio * self._level):  # exposure jump or shake: everything changed
             self.global_changes += 1
             self.reset(gray)
