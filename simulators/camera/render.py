@@ -116,12 +116,14 @@ class Renderer:
                 cv2.fillConvexPoly(self.base, self._window(floor, column), (150, 215, 245))
         amp = min(JITTER, max(s.jitter_px, distractors.shake_px(d, t)))
         dx, dy = (self.rng.integers(-amp, amp + 1, 2) if amp else (0, 0))
-        img = self.base[JITTER + dy:JITTER + dy + s.height, JITTER + dx:JITTER + dx + s.width].copy()
+        img = self.base[JITTER:JITTER + s.height, JITTER:JITTER + s.width].copy()
         self._draw_distractors(img, t)
         distractors.draw(img, d, t)
         for path, th in zip(self.paths, s.throws, strict=True):
             if i in path:
                 self._draw_object(img, path[i], th, t)
+        if dx or dy:  # the camera moved, so everything in view moves: facade, distractors and objects alike
+            img = self._shaken(img, int(dx), int(dy))
         if self.lens is not None:  # the optics bend the whole picture, before the sensor's gain and noise
             img = np.asarray(cv2.remap(img, self.lens[0], self.lens[1], cv2.INTER_LINEAR,
                                        borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8)
@@ -135,6 +137,16 @@ class Renderer:
             out = np.asarray(cv2.add(out, self.noise[(i + 1) % 4]), dtype=np.uint8)
         out = np.asarray(cv2.add(out, self.noise[i % 4]), dtype=np.uint8)
         return np.asarray(cv2.subtract(out, self.noise[(i + 2) % 4]), dtype=np.uint8)
+
+    def _shaken(self, img: Image, dx: int, dy: int) -> Image:
+        """The picture seen by a camera turned by (dx, dy) px: out(x) = img(x + d); the strip that comes into
+        view at the edge is the facade (drawn with a margin for this), without the distractors beyond the picture.
+        """
+        h, w = self.scene.height, self.scene.width
+        out = self.base[JITTER + dy:JITTER + dy + h, JITTER + dx:JITTER + dx + w].copy()
+        out[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)] = \
+            img[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+        return out
 
     @staticmethod
     def _draw_object(img: Image, at: tuple[float, float], th: Throw, t: float) -> None:

@@ -105,6 +105,31 @@ def test_the_truth_through_the_distorted_lens_lands_on_the_drawn_object() -> Non
     assert sc.lens_json() is not None
 
 
+def test_a_shaking_camera_moves_the_falling_object_with_the_facade() -> None:
+    """The camera turns, so everything in view moves by the same pixels: the object too, not the facade alone."""
+    still = one_throw_scene(seconds=2.5)
+    still.jitter_px = 0
+    shaken = replace(still, distractors={"shake": [(0.0, 2.5, 4)]})
+    a, b = Renderer(still), Renderer(shaken)
+    moved_frames = 0
+    for f, c, r in ground_truth(still)[0]["frames"][5:25]:
+        fa = cv2.cvtColor(a.frame(f), cv2.COLOR_BGR2GRAY).astype(np.int16)
+        fb = cv2.cvtColor(b.frame(f), cv2.COLOR_BGR2GRAY).astype(np.int16)
+        m = 8  # compare inside the margin a shift of up to 4 px uncovers
+        costs = {(dx, dy): float(np.abs(fb[m:-m, m:-m] - fa[m + dy:fa.shape[0] - m + dy, m + dx:fa.shape[1] - m + dx]
+                                        ).mean()) for dx in range(-4, 5) for dy in range(-4, 5)}
+        dx, dy = min(costs, key=costs.__getitem__)  # the camera's move, read off the facade
+        if (dx, dy) == (0, 0):
+            continue
+        moved_frames += 1
+        y, x = round(r) - dy, round(c) - dx  # where the object must be in the shaken frame
+        assert fb[y, x] < 60  # the dark object is there: drawn, then moved with the picture
+        window = (slice(y - 6, y + 7), slice(x - 6, x + 7))
+        back = (slice(y - 6 + dy, y + 7 + dy), slice(x - 6 + dx, x + 7 + dx))
+        assert np.abs(fb[window] - fa[back]).max() < 40  # the object's patch is the still one moved, up to noise
+    assert moved_frames >= 10
+
+
 def test_every_pixel_of_a_distorted_frame_sees_inside_the_pinhole_picture() -> None:
     for shift in (-0.15, 0.04):
         sc = _lensed_scene()
