@@ -7,10 +7,11 @@ numbers, so the frame is moved back onto the background before it is compared wi
 
 The shift is the least-squares translation of a Lucas-Kanade step on a quarter-size image (a resize and a few dot
 products over ~15,000 samples: about 30 microseconds at 640x360; a second step when the first finds half a pixel or
-more). It is applied in whole pixels, only when it is at least 3/4 px in an axis and the frame moved back by it
-matches the background better than the frame as it came (on every 4th row): smaller motion is what the background's
-3x3 range already absorbs (`vision/motion.py`), and a whole-pixel move of a half-pixel jitter leaves as large a
-remainder as no move; whole-pixel moves need no interpolation, which would blur a 3 px object.
+more). It is applied in whole pixels, only when it is at least a whole pixel in an axis and the frame moved back by
+it matches the background better than the frame as it came (on every 4th row): smaller motion is what the
+background's 3x3 range already absorbs (`vision/motion.py`), and a whole-pixel move of a half-pixel jitter leaves
+as large a remainder as no move while it keeps the background off the camera's rest; whole-pixel moves need no
+interpolation, which would blur a 3 px object.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _FACTOR = 4  # the estimate is made at 1/4 size: a shake of up to ~3 px there is
 _MARGIN = 8  # px of the picture's edge left out of the comparison (the strip a shift uncovers)
 _GRID = 4  # row step of the comparison of candidate shifts
 _SECOND_STEP = 0.5  # px: one step overestimates a 1 px move by about a third; from there a second one is exact
-MIN_MOVE = 0.75  # px: a smaller move is left to the background's 3x3 range (tuning data: docs/performance.md)
+MIN_MOVE = 1.0  # px: a smaller move is left to the background's 3x3 range (a whole-pixel move cannot undo it)
 MAX_SHIFT = 8  # px: estimates are clamped here; a frame still unexplained re-seeds the background as before
 
 

@@ -40,9 +40,9 @@ class MotionParams:
     grid: int = 8  # sampling step of the global-change check
     max_foreground: float = 0.05  # share of the picture; more is flicker (a video keyframe, a flash), not objects
     follow_light: bool = True  # predict the frame as background x a smooth gain field (changing light, shadows)
-    # move a frame back onto the background when the whole picture moved (`vision/align.py`); off by default until
-    # the fall it loses in the smoke scene is explained (docs/performance.md, "The camera's own motion")
-    align: bool = False
+    # move a frame back onto the background when the whole picture moved (`vision/align.py`; docs/performance.md,
+    # "The camera's own motion"); False compares every frame as it came
+    align: bool = True
 
 
 class MotionModel:
