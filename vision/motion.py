@@ -97,8 +97,6 @@ class MotionModel:
         # cost here (docs/performance.md, the Vision bench note "2026-12-01, late")
         spread = cv2.absdiff(cv2.dilate(self._bg8, _KERNEL), cv2.erode(self._bg8, _KERNEL))
         self._thr = np.asarray(cv2.add(spread, self._offset), dtype=np.uint8)  # saturates at 255
-        if self.params.align and self._n % _ALIGN_EVERY == 0:  # the move's reference ages as slowly as the background
-            self._aligner.refresh(self._bg8)
         if self.params.follow_light:
             self._bg_cells, self._bg_texture = self._cells(self._bg8)
 
@@ -198,6 +196,8 @@ class MotionModel:
             cv2.accumulateWeighted(gray, self._bg, p.alpha / 3, mask=fg)
             self._bg8 = np.asarray(cv2.convertScaleAbs(self._bg), dtype=np.uint8)
             self._refresh_threshold()
+            if p.align and self._n % _ALIGN_EVERY == 0:  # the move's reference ages as slowly as the background
+                self._aligner.refresh(self._bg8)
         return np.asarray(fg, dtype=np.uint8)
 
 
