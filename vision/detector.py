@@ -132,7 +132,7 @@ class Detector:
         blobs = extract(fg, max_area=max_area)
         period = self.clock.period or (1.0 / self.cfg.fps if self.cfg.fps else 0.05)
         self.tracker.accel = self._gravity_px * period * period
-        ended = self.tracker.step(tick, t, blobs)
+        ended = self.tracker.step(tick, self.clock.content_time, blobs)
         return events + self._judge(ended)
 
     def finish(self) -> list[LitteringEvent]:

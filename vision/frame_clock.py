@@ -12,6 +12,12 @@ over two orders of magnitude), but upsampling repeats on a fixed cadence, every 
 repeat is a frame at the phase of a cadence whose differences, over the recent frames, sit clearly below those of
 the other phases, and whose own difference is well below theirs. Footage without repeats has no such phase: a
 camera's noise and motion do not follow the delivery cadence.
+
+In upsampled footage the timestamp of a new frame is when it was delivered, not when its content was captured:
+20 fps content delivered at 30 fps arrives 1/30 and 2/30 s apart, but was captured every 1/20 s, so timing an
+object by the timestamps puts a speeding object up to a third of a period off its path (a fall's acceleration
+is read as a wobble). Once a cadence is seen, a frame's content time is read off the regular grid of the recent
+new frames (their ticks against their timestamps), which the capture followed; without one, it is its timestamp.
 """
 
 from __future__ import annotations
@@ -48,11 +54,14 @@ class FrameClock:
         self._intervals: deque[float] = deque(maxlen=32)
         self._period: float | None = None  # ``period`` of the intervals as they are, recomputed when one is added
         self._frames = np.zeros(RING, np.int64)
+        self._grid: deque[tuple[int, float]] = deque(maxlen=32)  # (tick, ts) of recent new frames, for content time
+        self._content_t = 0.0
 
     def reset(self) -> None:
         """Forget the previous frame and the cadence (a new resolution)."""
         self._prev = None
         self._diffs.clear()
+        self._grid.clear()
         self._cadence_seen = False
 
     def advance(self, gray: GrayFrame, frame: int, t: float) -> int | None:
@@ -60,17 +69,13 @@ class FrameClock:
         if self._prev is not None and self._prev.shape == gray.shape:
             diff = float(cv2.norm(gray, self._prev, cv2.NORM_L1)) / gray.size  # every pixel: a 1 px mover counts
             if diff == 0.0:
-                self.repeats += 1
+                self._repeated()
                 return None
             level = math.log(diff)
             repeat = self._at_repeat_phase(frame, level)
             self._diffs.append((frame, level))
             if repeat:
-                if not self._cadence_seen:  # the intervals so far timed repeats as new frames: start afresh
-                    self._cadence_seen = True
-                    self._intervals.clear()
-                    self._period = None
-                self.repeats += 1
+                self._repeated()
                 return None
             dt = t - self._prev_t
             steps = self._steps(dt)
@@ -83,7 +88,41 @@ class FrameClock:
         self.gaps += steps > 1
         self.tick += steps
         self._frames[self.tick % RING] = frame
+        self._grid.append((self.tick, t))
+        self._content_t = self._on_grid(self.tick, t)
         return self.tick
+
+    def _repeated(self) -> None:
+        """Count a repeat; at the first one, forget the intervals and grid so far, which timed repeats as new."""
+        self.repeats += 1
+        if not self._cadence_seen:
+            self._cadence_seen = True
+            self._intervals.clear()
+            self._grid.clear()
+            self._period = None
+
+    @property
+    def content_time(self) -> float:
+        """Capture time (s) of the content of the last new frame: its timestamp, or with repeats seen, its place
+        on the regular grid of the recent new frames.
+        """
+        return self._content_t
+
+    def _on_grid(self, tick: int, t: float) -> float:
+        """The time of ``tick`` on the regular grid the recent new frames were captured on: timestamps against
+        ticks by least squares, a line plus the delivery's alternation (20 fps content delivered at 30 arrives
+        1/30 and 2/30 s apart by turns, so even and odd ticks are offset by half a delivery interval).
+        """
+        if not self._cadence_seen or len(self._grid) < 4:
+            return t
+        ticks = np.fromiter((k for k, _ in self._grid), np.float64, len(self._grid))
+        times = np.fromiter((v for _, v in self._grid), np.float64, len(self._grid))
+        k0 = ticks[-1]
+        basis = np.stack([np.ones_like(ticks), ticks - k0, 1.0 - 2.0 * (ticks % 2)], axis=1)
+        if np.ptp(basis[:, 2]) == 0:
+            basis = basis[:, :2]  # every other content frame lost: no alternation to tell from the line
+        coef = np.linalg.lstsq(basis, times, rcond=None)[0]
+        return float(coef[0] + coef[1] * (tick - k0))
 
     def _at_repeat_phase(self, frame: int, level: float) -> bool:
         """Whether ``frame`` (log difference ``level``) falls on the repeats' phase of the clearest cadence."""

@@ -118,3 +118,44 @@ def test_lost_frames_keep_the_cadence_and_leave_a_gap() -> None:
     assert before is not None
     assert after == before + 3  # the content of 40 and 42 (41 repeated 40) lost: two ticks missing
     assert clock.gaps == 1
+
+
+def _content_times(frames: list[np.ndarray], fps: float) -> list[tuple[int, float]]:
+    """(delivered frame, content time) of the frames the clock takes as new, fed as delivered at ``fps``."""
+    clock = FrameClock()
+    out = []
+    for i, img in enumerate(frames):
+        gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        if clock.advance(gray, i, i / fps) is not None:
+            out.append((i, clock.content_time))
+    return out
+
+
+@pytest.mark.parametrize("every", [2, 3])
+def test_upsampled_footage_is_timed_on_the_content_grid_not_by_delivery(every: int) -> None:
+    """20 fps content delivered at 30 (every 3rd frame repeated) arrives 1/30 and 1/15 s apart by turns, 15 fps
+    content at 30 (every 2nd) every 1/15 s; either way it was captured on a regular grid, and a falling object's
+    time must be read off that grid, not off the delivery.
+    """
+    frames, repeats = _upsampled(_content(60, 2.0, seed=every), every)
+    timed = [(i, t) for i, t in _content_times(frames, 30.0) if i >= WARM_UP + 6]  # a few new frames on the grid
+    period = 1.0 / (30.0 * (every - 1) / every)
+    steps = np.diff([t for _, t in timed])
+    assert len(steps) >= 20
+    assert np.abs(steps - period).max() < 1e-3
+    delivered = np.diff([i / 30.0 for i, _ in timed])
+    assert np.abs(delivered - period).max() > 0.3 * period or every == 2  # by delivery, 1/30 and 2/30 by turns
+    assert not any(repeats[i] for i, _ in timed)
+
+
+def test_footage_without_repeats_is_timed_by_its_timestamps() -> None:
+    """No cadence, no grid: a camera's own timestamps (uneven on the way, here) are its content times."""
+    frames, _ = _upsampled(_content(40, 2.0, seed=4), 0)
+    clock = FrameClock()
+    stamps = np.cumsum(np.random.default_rng(1).uniform(0.04, 0.06, len(frames)))
+    got = []
+    for i, img in enumerate(frames):
+        assert clock.advance(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), i, float(stamps[i])) is not None
+        got.append(clock.content_time)
+    assert got == [float(s) for s in stamps]
+
