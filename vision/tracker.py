@@ -68,7 +68,7 @@ def _ahead(state: NDArray[np.float64], dt: NDArray[Any]) -> tuple[NDArray[np.flo
 
 
 def predict(state: NDArray[np.float64], last: NDArray[np.int64], count: NDArray[np.int64],
-            frame: int, accel: float = 0.0) -> NDArray[np.float64]:
+            frame: int, accel: float = 0.0, side: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """(M, 6) array of predicted x, y, the unit direction of motion (ux, uy) and the gate's half-lengths along and
     across it, at ``frame``, for filter states (M, 5) last updated at frames ``last`` after ``count`` detections.
 
@@ -84,8 +84,10 @@ def predict(state: NDArray[np.float64], last: NDArray[np.int64], count: NDArray[
     ux = np.where(speed > 1e-6, vx / np.maximum(speed, 1e-6), 0.0)
     uy = np.where(speed > 1e-6, vy / np.maximum(speed, 1e-6), 1.0)
     young = np.where(count == 2, 3.0, 0.0)
-    along = 6.0 + 0.4 * speed * dt + 0.5 * (np.abs(state[:, AY]) + accel) * dt * dt + young
-    across = 6.0 + 0.12 * speed * dt + 0.15 * accel * dt * dt + young
+    # a big object's blob centre wanders over its body as it tumbles or merges with its own trail
+    body = 6.0 if side is None else np.maximum(6.0, 0.5 * side)
+    along = body + 0.4 * speed * dt + 0.5 * (np.abs(state[:, AY]) + accel) * dt * dt + young
+    across = body + 0.12 * speed * dt + 0.15 * accel * dt * dt + young
     return np.stack([px, py, ux, uy, np.minimum(along, MAX_GATE), np.minimum(across, MAX_ACROSS)], axis=1)
 
 
@@ -118,6 +120,7 @@ class Tracker:
         self._state = np.zeros((0, 5))  # filter state of each live track, rows in the order of ``live``
         self._last = np.zeros(0, np.int64)  # frame of each live track's last detection
         self._count = np.zeros(0, np.int64)  # detections of each live track
+        self._side = np.zeros(0)  # side (px, the root of the area) of each live track's last blob
         self._next_id = 1
         self._cand_xy = np.zeros((0, 2))
         self._cand_area = np.zeros(0, np.int64)
@@ -130,7 +133,8 @@ class Tracker:
         used = np.zeros(len(blobs), dtype=bool)
         if self.live and len(blobs):
             held = np.zeros(len(self.live), np.int64)
-            pairs = _greedy(predict(self._state, self._last, self._count, frame, self.accel), blobs.xy, used, held)
+            pred = predict(self._state, self._last, self._count, frame, self.accel, self._side)
+            pairs = _greedy(pred, blobs.xy, used, held)
             if pairs.size:
                 self._extend(pairs[:, 0], frame, t, blobs.xy[pairs[:, 1]], blobs.area[pairs[:, 1]],
                              held[pairs[:, 0]])
@@ -175,12 +179,14 @@ class Tracker:
     def _keep(self, rows: NDArray[np.int64]) -> None:
         self.live = [self.live[i] for i in rows.tolist()]
         self._state, self._last, self._count = self._state[rows], self._last[rows], self._count[rows]
+        self._side = self._side[rows]
 
     def _extend(self, rows: NDArray[np.int64], frame: int, t: float, xy: NDArray[np.float64],
                 area: NDArray[np.int64], held: NDArray[np.int64] | None = None) -> None:
         self._state[rows] = correct(self._state[rows], (frame - self._last[rows]).astype(np.float64), xy)
         self._last[rows] = frame
         self._count[rows] += 1
+        self._side[rows] = np.sqrt(area)
         gated = np.ones(len(rows), np.int64) if held is None else held
         for i, (x, y), a, m in zip(rows.tolist(), xy.tolist(), area.tolist(), gated.tolist(), strict=True):
             self.live[i].add(frame, t, x, y, a, m)
@@ -202,6 +208,7 @@ class Tracker:
         self._state = np.concatenate([self._state, state])
         self._last = np.concatenate([self._last, np.full(len(cands), frame, np.int64)])
         self._count = np.concatenate([self._count, np.full(len(cands), 2, np.int64)])
+        self._side = np.concatenate([self._side, np.sqrt(blobs.area[cols])])
 
 
 def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[np.bool_],

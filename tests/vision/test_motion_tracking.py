@@ -143,3 +143,22 @@ def test_a_small_fast_object_is_kept_along_its_path_and_a_blob_beside_it_is_not_
     longest = max(ended, key=len)
     assert len(longest) == 14
     assert all(x == 100.0 for x in longest.xs)
+
+
+
+def test_a_big_tumbling_object_stays_one_track_while_its_blob_centre_wanders() -> None:
+    """A 30 px object's blob centre moves over its body as it tumbles (here up to 8 px to either side of its
+    path, 4 turns a second at 20 fps): the gate holds a body's width, so the fall stays one track; the same
+    swings of 4 px blobs are not one small object.
+    """
+    def longest(side: int) -> int:
+        tracker = Tracker()
+        tracker.accel = 0.5
+        ended = []
+        for f in range(20):
+            xy = np.array([[200.0 + 8.0 * np.sin(2 * np.pi * f / 5), 40.0 + 0.25 * f * f]])
+            ended += tracker.step(f, f / 20.0, Blobs(xy, np.full(1, side * side, np.int64)))
+        return max(len(t) for t in ended + tracker.flush())
+
+    assert longest(30) == 20
+    assert longest(4) < 20
