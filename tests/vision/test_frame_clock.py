@@ -125,7 +125,7 @@ def _content_times(frames: list[np.ndarray], fps: float) -> list[tuple[int, floa
     clock = FrameClock()
     out = []
     for i, img in enumerate(frames):
-        gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.uint8)
         if clock.advance(gray, i, i / fps) is not None:
             out.append((i, clock.content_time))
     return out
@@ -155,7 +155,7 @@ def test_footage_without_repeats_is_timed_by_its_timestamps() -> None:
     stamps = np.cumsum(np.random.default_rng(1).uniform(0.04, 0.06, len(frames)))
     got = []
     for i, img in enumerate(frames):
-        assert clock.advance(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), i, float(stamps[i])) is not None
+        assert clock.advance(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.uint8), i, float(stamps[i])) is not None
         got.append(clock.content_time)
     assert got == [float(s) for s in stamps]
 
