@@ -158,4 +158,3 @@ def test_footage_without_repeats_is_timed_by_its_timestamps() -> None:
         assert clock.advance(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.uint8), i, float(stamps[i])) is not None
         got.append(clock.content_time)
     assert got == [float(s) for s in stamps]
-

@@ -145,7 +145,6 @@ def test_a_small_fast_object_is_kept_along_its_path_and_a_blob_beside_it_is_not_
     assert all(x == 100.0 for x in longest.xs)
 
 
-
 def test_a_big_tumbling_object_stays_one_track_while_its_blob_centre_wanders() -> None:
     """A 30 px object's blob centre moves over its body as it tumbles (here up to 8 px to either side of its
     path, 4 turns a second at 20 fps): the gate holds a body's width, so the fall stays one track; the same
