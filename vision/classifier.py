@@ -206,10 +206,17 @@ def _camera(cfg: CameraConfig, width: int, height: int) -> PinholeCamera | None:
         return None
 
 
+def _unphysical(fall: Explanation, p: ClassifierParams) -> bool:
+    """Whether no fall through this camera passes near enough to the points: tested before the other
+    explanations are fitted (the hops alone cost a fit per possible break), which cannot change this outcome.
+    """
+    return fall.cost > p.max_cost_per_point * fall.n
+
+
 def _verdict_from_evidence(fall: Explanation, others: list[Explanation], p: ClassifierParams) -> str | None:
     """None when the fall explains the track well and better than every other explanation; else the reason."""
-    if fall.cost > p.max_cost_per_point * fall.n:
-        return "not_physical"  # no fall through this camera passes near enough to the points
+    if _unphysical(fall, p):
+        return "not_physical"
     best = min(others, key=lambda e: e.bic)
     if _short_of(fall.bic, best.bic, p.min_evidence):
         return best.name  # "flight", "drift", "hop", "sway" or "noise" explains it as well or better
@@ -237,6 +244,8 @@ def _physical(cfg: CameraConfig, cam: PinholeCamera, pts: _Points, p: Classifier
         return Verdict(False, "too_few_floors")
     fit = fit_fall(cam, pts.t, pts.x, pts.y, pts.sigma)
     fall = _charged(fit.explanation, trials)
+    if _unphysical(fall, p):
+        return Verdict(False, "not_physical")
     others = image_models(pts.t, pts.x, pts.y, pts.sigma)
     reason = _verdict_from_evidence(fall, others, p)
     if reason is not None:
@@ -296,6 +305,8 @@ def _image_space(cfg: CameraConfig, pts: _Points, image_height: int, p: Classifi
     fall = _charged(fit, trials)
     if float(coef[2, 1] + coef[3, 1] * pts.t[-1] / 2) <= 0:
         return Verdict(False, "not_accelerating")  # a fall only gains speed downwards in the image
+    if _unphysical(fall, p):
+        return Verdict(False, "not_physical")
     others = image_models(pts.t, pts.x, pts.y, pts.sigma)
     reason = _verdict_from_evidence(fall, others, p)
     if reason is not None:
