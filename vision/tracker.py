@@ -21,6 +21,14 @@ ALPHA, BETA, GAMMA = 0.6, 0.5, 0.15  # filter gains: trust measurements (centroi
 MAX_GATE = 160.0  # px along the path: a fast object at a low frame rate moves this far; a landed one stops
 MAX_ACROSS = 24.0  # px across it: a fast track must not swallow unrelated blobs beside its path
 X, Y, VX, VY, AY = range(5)  # columns of the filter state
+START_GATE = 9.0  # px: a track starts from two sightings this close...
+START_DROP = 1.0  # ...around a point this much lower
+FAST_MAX = 80.0  # px per frame: the fastest step a track starts on from three sightings
+FAST_CONE = 2.0  # ...moving down, at most this many px sideways per px down
+FAST_TOL = 3.0  # px the third sighting may miss the step of the first two by (plus a tenth of the step)
+FAST_SIZE = 2.5  # ...and no sighting's box more than this many times another's area (one object's size)
+FAST_CONFIRM = 5  # sightings before such a track competes for blobs like any other
+_PAIRS_AT_ONCE = 1_000_000  # (pair, first sighting) distances held in memory at once
 
 
 @dataclass
@@ -121,33 +129,49 @@ class Tracker:
         self._last = np.zeros(0, np.int64)  # frame of each live track's last detection
         self._count = np.zeros(0, np.int64)  # detections of each live track
         self._side = np.zeros(0)  # side (px, the root of the area) of each live track's last blob
+        # tracks begun from three fast sightings, until seen ``FAST_CONFIRM`` times: they take only the blobs that
+        # the other tracks and the starts from two sightings left (a chance chain in rain must not steal a blob)
+        self._tentative = np.zeros(0, dtype=bool)
         self._next_id = 1
         self._cand_xy = np.zeros((0, 2))
         self._cand_area = np.zeros(0, np.int64)
         self._cand_frame = -1
         self._cand_t = 0.0
+        # the candidates of the frame before (those no start took): a fast object's first three sightings
+        self._cand2_xy = np.zeros((0, 2))
+        self._cand2_area = np.zeros(0, np.int64)
+        self._cand2_frame = -1
+        self._cand2_t = 0.0
 
     def step(self, frame: int, t: float, blobs: Blobs) -> list[Track]:
         """Associate this frame's blobs; returns the tracks that ended."""
         ended = self._age(frame)
         used = np.zeros(len(blobs), dtype=bool)
+        pred = np.zeros((0, 6))
         if self.live and len(blobs):
-            held = np.zeros(len(self.live), np.int64)
             pred = predict(self._state, self._last, self._count, frame, self.accel, self._side)
-            pairs = _greedy(pred, blobs.xy, used, held)
-            if pairs.size:
-                self._extend(pairs[:, 0], frame, t, blobs.xy[pairs[:, 1]], blobs.area[pairs[:, 1]],
-                             held[pairs[:, 0]])
+            self._associate(np.flatnonzero(~self._tentative), pred, frame, t, blobs, used)
         free = np.flatnonzero(~used)
+        spare = np.ones(len(self._cand_area), dtype=bool)  # candidates of the last frame that no start took
         if free.size and len(self._cand_area) and frame - self._cand_frame == 1:
             k = len(self._cand_area)
-            cand = np.column_stack([self._cand_xy[:, 0], self._cand_xy[:, 1] + 1.0, np.zeros(k), np.ones(k),
-                                    np.full(k, 9.0), np.full(k, 9.0)])
+            cand = np.column_stack([self._cand_xy[:, 0], self._cand_xy[:, 1] + START_DROP,
+                                    np.zeros(k), np.ones(k), np.full(k, START_GATE), np.full(k, START_GATE)])
             taken = np.zeros(free.size, dtype=bool)
             pairs = _greedy(cand, blobs.xy[free], taken)
             if pairs.size:
                 self._start(pairs[:, 0], frame, t, free[pairs[:, 1]], blobs)
+                spare[pairs[:, 0]] = False
+                used[free[pairs[:, 1]]] = True
             free = free[~taken]
+        if free.size and len(pred) and self._tentative.any():  # (tracks begun just now have no prediction)
+            self._associate(np.flatnonzero(self._tentative[:len(pred)]), pred, frame, t, blobs, used, free)
+            free = np.flatnonzero(~used)
+        if (free.size and len(self._cand_area) and frame - self._cand_frame == 1 and len(self._cand2_area)
+                and frame - self._cand2_frame == 2):
+            free = self._fast_start(frame, t, free, blobs, spare)
+        self._cand2_xy, self._cand2_area = self._cand_xy[spare], self._cand_area[spare]
+        self._cand2_frame, self._cand2_t = self._cand_frame, self._cand_t
         self._cand_xy, self._cand_area = blobs.xy[free], blobs.area[free]
         self._cand_frame, self._cand_t = frame, t
         if len(self.live) > self.max_tracks:  # drop the shortest, oldest tracks first
@@ -160,7 +184,58 @@ class Tracker:
         ended = self.live
         self._keep(np.zeros(0, np.int64))
         self._cand_xy, self._cand_area = np.zeros((0, 2)), np.zeros(0, np.int64)
+        self._cand2_xy, self._cand2_area = np.zeros((0, 2)), np.zeros(0, np.int64)
         return ended
+
+    def _fast_start(self, frame: int, t: float, free: NDArray[np.int64], blobs: Blobs,
+                    spare: NDArray[np.bool_]) -> NDArray[np.int64]:
+        """Tracks from three sightings in a row of something moving down too fast for a start from two (a fall
+        first seen well after its release); returns the free blobs left. ``spare`` marks the last frame's
+        candidates still free, and loses those taken here.
+        """
+        rows = np.flatnonzero(spare)
+        triples, held = fast_triples(self._cand2_xy, self._cand_xy[rows], blobs.xy[free], self.accel,
+                                     (self._cand2_area, self._cand_area[rows], blobs.area[free]))
+        if not len(triples):
+            return free
+        a, b, c = triples[:, 0], rows[triples[:, 1]], free[triples[:, 2]]
+        xa, xb, xc = self._cand2_xy[a], self._cand_xy[b], blobs.xy[c]
+        state = np.zeros((len(a), 5))
+        state[:, X], state[:, Y] = xc[:, 0], xc[:, 1]
+        state[:, VX], state[:, VY] = xc[:, 0] - xb[:, 0], xc[:, 1] - xb[:, 1]
+        state[:, AY] = np.clip((xc[:, 1] - xb[:, 1]) - (xb[:, 1] - xa[:, 1]), 0.0, self.accel)
+        sightings = zip(xa.tolist(), self._cand2_area[a].tolist(), xb.tolist(), self._cand_area[b].tolist(),
+                        xc.tolist(), blobs.area[c].tolist(), held.tolist(), strict=True)
+        for (x0, y0), a0, (x1, y1), a1, (x2, y2), a2, n in sightings:
+            tr = Track(self._next_id)
+            self._next_id += 1
+            tr.add(self._cand2_frame, self._cand2_t, x0, y0, a0, n)  # the first was picked among ``n``
+            tr.add(self._cand_frame, self._cand_t, x1, y1, a1)
+            tr.add(frame, t, x2, y2, a2)
+            self.live.append(tr)
+        self._state = np.concatenate([self._state, state])
+        self._last = np.concatenate([self._last, np.full(len(a), frame, np.int64)])
+        self._count = np.concatenate([self._count, np.full(len(a), 3, np.int64)])
+        self._side = np.concatenate([self._side, np.sqrt(blobs.area[c])])
+        self._tentative = np.concatenate([self._tentative, np.ones(len(a), dtype=bool)])
+        spare[b] = False
+        return np.setdiff1d(free, c, assume_unique=True)
+
+    def _associate(self, rows: NDArray[np.int64], pred: NDArray[np.float64], frame: int, t: float, blobs: Blobs,
+                   used: NDArray[np.bool_], among: NDArray[np.int64] | None = None) -> None:
+        """Extend the live tracks ``rows`` (predictions ``pred`` of all) with blobs (``among``: only these), best
+        first; marks the blobs taken in ``used``.
+        """
+        if not rows.size:
+            return
+        cols = np.arange(len(blobs)) if among is None else among
+        held = np.zeros(rows.size, np.int64)
+        taken = used[cols].copy()
+        pairs = _greedy(pred[rows], blobs.xy[cols], taken, held)
+        if pairs.size:
+            picked = cols[pairs[:, 1]]
+            used[picked] = True
+            self._extend(rows[pairs[:, 0]], frame, t, blobs.xy[picked], blobs.area[picked], held[pairs[:, 0]])
 
     def _age(self, frame: int) -> list[Track]:
         """Remove and return the tracks unseen for too long. An established track survives a longer gap: a dark
@@ -180,6 +255,7 @@ class Tracker:
         self.live = [self.live[i] for i in rows.tolist()]
         self._state, self._last, self._count = self._state[rows], self._last[rows], self._count[rows]
         self._side = self._side[rows]
+        self._tentative = self._tentative[rows]
 
     def _extend(self, rows: NDArray[np.int64], frame: int, t: float, xy: NDArray[np.float64],
                 area: NDArray[np.int64], held: NDArray[np.int64] | None = None) -> None:
@@ -187,6 +263,7 @@ class Tracker:
         self._last[rows] = frame
         self._count[rows] += 1
         self._side[rows] = np.sqrt(area)
+        self._tentative[rows] &= self._count[rows] < FAST_CONFIRM
         gated = np.ones(len(rows), np.int64) if held is None else held
         for i, (x, y), a, m in zip(rows.tolist(), xy.tolist(), area.tolist(), gated.tolist(), strict=True):
             self.live[i].add(frame, t, x, y, a, m)
@@ -209,6 +286,76 @@ class Tracker:
         self._last = np.concatenate([self._last, np.full(len(cands), frame, np.int64)])
         self._count = np.concatenate([self._count, np.full(len(cands), 2, np.int64)])
         self._side = np.concatenate([self._side, np.sqrt(blobs.area[cols])])
+        self._tentative = np.concatenate([self._tentative, np.zeros(len(cands), dtype=bool)])
+
+
+def fast_triples(first: NDArray[np.float64], second: NDArray[np.float64], third: NDArray[np.float64],
+                 accel: float, areas: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None,
+                 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(K, 3) rows (first, second, third) of sightings in three frames in a row that one object moving down
+    fast explains, and how many firsts each one's gate held; each sighting in at most one row, best first.
+
+    The second-to-third step must be beyond the start gate of two sightings, downwards within ``FAST_CONE`` of
+    the vertical and at most ``FAST_MAX`` px; the step before it the same step, less what gravity added since
+    (0 to ``accel`` px down), within a few px and a tenth of the step. With the box ``areas`` of the three
+    frames' sightings, no box may be more than ``FAST_SIZE`` times another (one object does not change size so).
+    """
+    none = np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
+    if not (len(first) and len(second) and len(third)):
+        return none
+    dx = third[None, :, 0] - second[:, None, 0]
+    dy = third[None, :, 1] - second[:, None, 1]
+    fast = ((np.hypot(dx, dy - START_DROP) > START_GATE) & (dy > 0) & (np.abs(dx) <= FAST_CONE * dy)
+            & (dx * dx + dy * dy <= FAST_MAX * FAST_MAX))
+    if areas is not None:
+        fast &= _alike(areas[1][:, None], areas[2][None, :])
+    bi, ci = np.nonzero(fast)
+    if not bi.size:
+        return none
+    step = np.stack([dx[bi, ci], dy[bi, ci]], axis=1)
+    tol = FAST_TOL + 0.1 * np.hypot(step[:, 0], step[:, 1])
+    origin = second[bi] - step  # where the first sighting is when the step did not change
+    found: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+    chunk = max(1, _PAIRS_AT_ONCE // len(first))  # a storm of blobs: bounded memory
+    for lo in range(0, len(bi), chunk):
+        o, r = origin[lo:lo + chunk], tol[lo:lo + chunk]
+        ddx = first[None, :, 0] - o[:, None, 0]  # (pairs, firsts): the second difference, sign reversed
+        ddy = o[:, None, 1] - first[None, :, 1]
+        gain = ddy - np.clip(ddy, 0.0, accel)  # beyond what gravity can add (or take away, for a climb)
+        d = (ddx * ddx + gain * gain) / (r * r)[:, None]
+        near = d <= 1.0
+        if areas is not None:
+            chunk_b, chunk_c = bi[lo:lo + chunk], ci[lo:lo + chunk]
+            near &= _alike(areas[0][None, :], areas[1][chunk_b][:, None])
+            near &= _alike(areas[0][None, :], areas[2][chunk_c][:, None])
+        p, a = np.nonzero(near)
+        found.append((p + lo, a, d[p, a]))
+    pi = np.concatenate([f[0] for f in found])
+    ai = np.concatenate([f[1] for f in found])
+    if not pi.size:
+        return none
+    held = np.bincount(pi, minlength=len(bi))
+    order = np.argsort(np.concatenate([f[2] for f in found]), kind="stable")
+    rows: list[tuple[int, int, int]] = []
+    counts: list[int] = []
+    seen_a: set[int] = set()
+    seen_b: set[int] = set()
+    seen_c: set[int] = set()
+    for p, a in zip(pi[order].tolist(), ai[order].tolist(), strict=True):
+        b, c = int(bi[p]), int(ci[p])
+        if a in seen_a or b in seen_b or c in seen_c:
+            continue
+        seen_a.add(a)
+        seen_b.add(b)
+        seen_c.add(c)
+        rows.append((a, b, c))
+        counts.append(int(held[p]))
+    return np.asarray(rows, np.int64).reshape(-1, 3), np.asarray(counts, np.int64)
+
+
+def _alike(a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Whether box areas ``a`` and ``b`` (broadcast) are within ``FAST_SIZE`` times each other."""
+    return np.asarray((a <= FAST_SIZE * b) & (b <= FAST_SIZE * a))
 
 
 def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[np.bool_],

@@ -8,7 +8,7 @@ import numpy as np
 from tests.vision.helpers import gate_distance, random_gates
 from vision.blobs import Blobs, extract
 from vision.motion import MotionModel, mask_image
-from vision.tracker import Tracker, _greedy
+from vision.tracker import FAST_MAX, START_GATE, Tracker, _greedy, fast_triples
 
 
 def facade(h: int = 240, w: int = 320) -> np.ndarray:
@@ -161,3 +161,74 @@ def test_a_big_tumbling_object_stays_one_track_while_its_blob_centre_wanders() -
 
     assert longest(30) == 20
     assert longest(4) < 20
+
+
+def _fall_seen_late(step0: float, accel: float, frames: int, x_drift: float = 0.6) -> list[tuple[float, float]]:
+    """Positions of a fall first seen already moving ``step0`` px per frame down, gaining ``accel`` per frame."""
+    return [(300.0 + x_drift * step0 * f, 50.0 + step0 * f + 0.5 * accel * f * f) for f in range(frames)]
+
+
+def test_a_fall_first_seen_moving_faster_than_the_start_gate_becomes_one_track() -> None:
+    """A fall first seen late (hidden near its window, a low frame rate) already moves more per frame than a
+    track starts on from two sightings; three sightings in a row along one gaining step start it, among blobs
+    scattered anew every frame (rain, noise) that make no such chain."""
+    rng = np.random.default_rng(5)
+    path = _fall_seen_late(step0=12.0, accel=1.5, frames=16)
+    assert np.hypot(path[1][0] - path[0][0], path[1][1] - path[0][1] - 1.0) > START_GATE  # no start from two
+    tracker = Tracker()
+    tracker.accel = 2.0
+    ended = []
+    for f, (x, y) in enumerate(path):
+        noise = rng.uniform(0, 640, (40, 2))
+        xy = np.vstack([[[x, y]], noise])
+        ended += tracker.step(f, f / 10.0, Blobs(xy, np.full(len(xy), 9, np.int64)))
+    ended += tracker.flush()
+    longest = max(ended, key=len)
+    assert len(longest) == 16
+    assert longest.xs == [x for x, _ in path]
+    assert sum(len(t) >= 6 for t in ended) == 1  # the noise made no other track of any length
+
+
+def test_three_sightings_start_only_a_fast_downward_step_that_gravity_explains() -> None:
+    """The rule of ``fast_triples`` point by point: beyond the two-sighting gate, downwards within the cone,
+    within the fastest step, and the step before it the same less what gravity added."""
+    def one(first: tuple[float, float], second: tuple[float, float], third: tuple[float, float]) -> bool:
+        rows, held = fast_triples(np.array([first]), np.array([second]), np.array([third]), accel=2.0)
+        assert len(rows) == len(held)
+        return len(rows) == 1
+
+    assert one((100, 100), (104, 112), (108, 125))  # 12 px then 13 px down, gravity's 1 px more
+    assert not one((100, 100), (101, 104), (102, 108))  # slow: a start from two sightings takes it
+    assert not one((100, 125), (104, 112), (108, 100))  # up
+    assert not one((100, 100), (130, 110), (160, 120))  # sideways far more than down
+    assert not one((100, 100), (100, 100 + FAST_MAX + 5), (100, 100 + 2 * FAST_MAX + 12))  # too fast
+    assert not one((100, 100), (104, 112), (108, 136))  # gained 12 px in a frame: not gravity's 2
+    assert not one((100, 100), (104, 112), (120, 125))  # turned aside
+
+
+def test_three_sightings_take_each_blob_once_and_count_the_first_sightings_in_the_gate() -> None:
+    first = np.array([[100.0, 100.0], [101.0, 100.5], [300.0, 100.0]])
+    second = np.array([[104.0, 112.0], [304.0, 112.0]])
+    third = np.array([[108.0, 125.0], [308.0, 125.0]])
+    rows, held = fast_triples(first, second, third, accel=2.0)
+    assert sorted(map(tuple, rows.tolist())) == [(0, 0, 0), (2, 1, 1)]  # the closer first sighting, not both
+    by_second = {int(b): int(n) for (_, b, _), n in zip(rows.tolist(), held.tolist(), strict=True)}
+    assert by_second == {0: 2, 1: 1}  # two first sightings fitted the left chain: it was picked among two
+
+
+def test_a_track_begun_from_three_fast_sightings_does_not_steal_a_blob_from_a_start_of_two() -> None:
+    """Until it is confirmed, a track begun from three fast sightings (maybe a chance chain in rain) takes only
+    what the other tracks and the starts from two sightings left: here its next step lands exactly on an object
+    just appeared, which starts its own track instead."""
+    tracker = Tracker()
+    tracker.accel = 2.0
+    chain = [(300.0, 50.0), (306.0, 62.0), (312.0, 75.0)]  # 12 then 13 px down: a fast start
+    steps = [[chain[0]], [chain[1]], [chain[2], (318.0, 88.0)], [(318.0, 89.0)], [], [], [], [], []]
+    ended = []
+    for f, xy in enumerate(steps):
+        arr = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        ended += tracker.step(f, f / 10.0, Blobs(arr, np.full(len(arr), 9, np.int64)))
+    ended += tracker.flush()
+    by_first = {(tr.xs[0], tr.ys[0]): tr for tr in ended}
+    assert by_first[(300.0, 50.0)].frames == [0, 1, 2]  # the chain got nothing more
+    assert by_first[(318.0, 88.0)].frames == [2, 3]  # the object appeared at frame 2 kept its blob
