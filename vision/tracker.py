@@ -213,11 +213,7 @@ class Tracker:
             tr.add(self._cand_frame, self._cand_t, x1, y1, a1)
             tr.add(frame, t, x2, y2, a2)
             self.live.append(tr)
-        self._state = np.concatenate([self._state, state])
-        self._last = np.concatenate([self._last, np.full(len(a), frame, np.int64)])
-        self._count = np.concatenate([self._count, np.full(len(a), 3, np.int64)])
-        self._side = np.concatenate([self._side, np.sqrt(blobs.area[c])])
-        self._tentative = np.concatenate([self._tentative, np.ones(len(a), dtype=bool)])
+        self._append(state, frame, 3, blobs.area[c], tentative=True)
         spare[b] = False
         return np.setdiff1d(free, c, assume_unique=True)
 
@@ -282,11 +278,17 @@ class Tracker:
             tr.add(self._cand_frame, self._cand_t, x0, y0, a0)
             tr.add(frame, t, x1, y1, a1)
             self.live.append(tr)
+        self._append(state, frame, 2, blobs.area[cols], tentative=False)
+
+    def _append(self, state: NDArray[np.float64], frame: int, count: int, area: NDArray[np.int64], *,
+                tentative: bool) -> None:
+        """The filter rows of tracks just added to ``live``: their states, last seen now after ``count``."""
+        n = len(state)
         self._state = np.concatenate([self._state, state])
-        self._last = np.concatenate([self._last, np.full(len(cands), frame, np.int64)])
-        self._count = np.concatenate([self._count, np.full(len(cands), 2, np.int64)])
-        self._side = np.concatenate([self._side, np.sqrt(blobs.area[cols])])
-        self._tentative = np.concatenate([self._tentative, np.zeros(len(cands), dtype=bool)])
+        self._last = np.concatenate([self._last, np.full(n, frame, np.int64)])
+        self._count = np.concatenate([self._count, np.full(n, count, np.int64)])
+        self._side = np.concatenate([self._side, np.sqrt(area)])
+        self._tentative = np.concatenate([self._tentative, np.full(n, tentative)])
 
 
 def fast_triples(first: NDArray[np.float64], second: NDArray[np.float64], third: NDArray[np.float64],
