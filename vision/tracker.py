@@ -153,7 +153,8 @@ class Tracker:
             self._associate(np.flatnonzero(~self._tentative), pred, frame, t, blobs, used)
         free = np.flatnonzero(~used)
         spare = np.ones(len(self._cand_area), dtype=bool)  # candidates of the last frame that no start took
-        if free.size and len(self._cand_area) and frame - self._cand_frame == 1:
+        follows = len(self._cand_area) > 0 and frame - self._cand_frame == 1  # they were seen in the last frame
+        if free.size and follows:
             k = len(self._cand_area)
             cand = np.column_stack([self._cand_xy[:, 0], self._cand_xy[:, 1] + START_DROP,
                                     np.zeros(k), np.ones(k), np.full(k, START_GATE), np.full(k, START_GATE)])
@@ -167,8 +168,7 @@ class Tracker:
         if free.size and len(pred) and self._tentative.any():  # (tracks begun just now have no prediction)
             self._associate(np.flatnonzero(self._tentative[:len(pred)]), pred, frame, t, blobs, used, free)
             free = np.flatnonzero(~used)
-        if (free.size and len(self._cand_area) and frame - self._cand_frame == 1 and len(self._cand2_area)
-                and frame - self._cand2_frame == 2):
+        if free.size and follows and len(self._cand2_area) and frame - self._cand2_frame == 2:
             free = self._fast_start(frame, t, free, blobs, spare)
         self._cand2_xy, self._cand2_area = self._cand_xy[spare], self._cand_area[spare]
         self._cand2_frame, self._cand2_t = self._cand_frame, self._cand_t
