@@ -48,8 +48,11 @@ def test_passages_on_the_elders_view_and_the_not_out_alert(settings: Settings, c
     with serve(settings) as server:
         sign_in(page, server.url, "oscar")
         page.click(f'#queue li[data-id="{alert_id}"]')
-        page.wait_for_selector("#detail .not-out-passages ul")
-        box = page.inner_text("#detail .not-out-passages")
+        # read the box in the same turn as its list is found: the detail pane may re-render (a fresh box, its
+        # passages still loading) between a wait and a later read
+        box = str(page.wait_for_function(
+            "() => { const b = document.querySelector('#detail .not-out-passages');"
+            " return b && b.querySelector('ul') ? b.innerText : null; }").json_value())
         assert "Last recognised passage: " in box
         assert "north · in · face 93%" in box
         assert "Unknown face passages since: 1" in box
