@@ -23,6 +23,10 @@ from vision.tracker import Track, Tracker
 
 # a track rejected for one of these may be a piece of a fall the tracker lost (too short, too few floors, gaps, or
 # only the late part, near terminal speed, that looks like flight); the others say what the thing was instead
+# a fall's second part may begin this long after its first part ended (the tracker lost it behind a slab, in the
+# glare of a window, or split its blob); later than that, a track is another object
+DUPLICATE_GAP_S = 1.5
+
 PIECE_REASONS = frozenset({"too_few_floors", "sparse", "short_span", "not_accelerating", "not_physical", "flight",
                            "drift"})
 
@@ -228,32 +232,60 @@ class Detector:
         return True
 
     def _duplicate(self, ev: LitteringEvent) -> bool:
-        """A fall split into two tracks (a gap, an exposure jump) is reported once, by whichever part ended first:
-        the two parts follow each other in time, and the second starts about where the first one's object was
-        heading. Two objects thrown together from one column are two falls: the upper one is seen well above.
+        """A fall split into two tracks (a gap, an exposure jump, a blob that split) is reported once, by whichever
+        part ended first. The second part takes over the object: if it began while the first still ran, it is where
+        the first ended when that ended; if it began after (within ``DUPLICATE_GAP_S``), it begins about where the
+        first one's object was heading. Two objects thrown together from one column are two falls: the other one
+        is seen well above, or beside.
         """
         tol = 0.03 * self.full_height + 10
         for old in self._recent:
             first, second = (old, ev) if old.t_start <= ev.t_start else (ev, old)
-            if second.t_start > first.t_end + 1.0:
+            if second.t_start > first.t_end + DUPLICATE_GAP_S:
                 continue
             start, x2, y2 = second.track[0]
             if first.track[0] == second.track[0]:
                 return True  # two joins of the same pieces: one fall
-            x1, y1 = _heading(first, start)
-            if abs(x1 - x2) < tol and y2 >= y1 - 20 - tol:
+            end = first.track[-1][0]
+            if start <= end:  # overlapping: both tracks followed the object at the hand-over
+                x1, y1, _ = _heading(first, end)
+                x2, y2 = _position(second, end)
+                if abs(x1 - x2) < tol and abs(y1 - y2) < 20 + tol:
+                    return True
+                continue
+            x1, y1, drift = _heading(first, start)
+            if abs(x1 - x2) < tol + drift and y2 >= y1 - 20 - tol:
                 return True
         return False
 
 
-def _heading(ev: LitteringEvent, frame: int) -> tuple[float, float]:
-    """Where the object of ``ev`` had got to by ``frame``: its end, carried on down at its last speed for the
-    frames since (a lower bound: it still accelerates). The end is judged by the last points, as the very last
-    blob may be a stray.
+def _position(ev: LitteringEvent, frame: int) -> tuple[float, float]:
+    """Where the track of ``ev`` was at ``frame`` (within its span), between the points either side."""
+    track = ev.track
+    after = next((i for i, p in enumerate(track) if p[0] >= frame), len(track) - 1)
+    if after == 0 or track[after][0] <= frame:
+        return track[after][1], track[after][2]
+    (fa, xa, ya), (fb, xb, yb) = track[after - 1], track[after]
+    w = (frame - fa) / (fb - fa)
+    return xa + w * (xb - xa), ya + w * (yb - ya)
+
+
+def _heading(ev: LitteringEvent, frame: int) -> tuple[float, float, float]:
+    """Where the object of ``ev`` had got to by ``frame`` (at or after its end), and how far off sideways that
+    may be: its end, carried on at its last speed for the frames since (a lower bound downwards, as it still
+    accelerates; sideways the drift of perspective grows as it nears, so half the distance carried is allowed
+    either way). The end is judged by the last points, as the very last blob may be a stray.
     """
-    end = sorted(ev.track[-3:], key=lambda p: p[1])
+    track = ev.track
+    end = sorted(track[-3:], key=lambda p: p[1])
     x, y = end[len(end) // 2][1], max(p[2] for p in end)
-    recent = ev.track[-5:]
-    speeds = sorted((b[2] - a[2]) / max(1, b[0] - a[0]) for a, b in pairwise(recent))
-    speed = max(0.0, speeds[len(speeds) // 2]) if speeds else 0.0  # the median step: a stray moves it little
-    return x, y + speed * max(0, frame - ev.track[-1][0])
+    recent = track[-5:]
+    steps = [(b[0] - a[0], b[1] - a[1], b[2] - a[2]) for a, b in pairwise(recent)]
+    vx = _median([dx / max(1, df) for df, dx, _ in steps])
+    vy = max(0.0, _median([dy / max(1, df) for df, _, dy in steps]))  # the median step: a stray moves it little
+    gap = max(0, frame - track[-1][0])
+    return x + vx * gap, y + vy * gap, 0.5 * abs(vx) * gap
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2] if values else 0.0

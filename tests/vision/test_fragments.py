@@ -108,6 +108,49 @@ def test_two_objects_falling_together_from_one_column_are_two_falls() -> None:
     assert det._duplicate(LitteringEvent("frag", 58, 85, 2.9, 4.25, (920.0, 258.0), 16, 0.9, continued))
 
 
+def test_a_track_that_takes_over_the_object_before_the_first_one_ends_is_the_same_fall() -> None:
+    """A big object's blob split: the second track began 4 frames before the first ended, and at the first's end
+    both were on the object (the second begins *above* the first's end, so a start-against-end test misses it)."""
+    det = Detector(CFG)
+    det.full_height = 1080
+    def row(k: int) -> float:
+        return 375.0 + 0.11 * (k - 70) ** 2
+
+    first = LitteringEvent("frag", 70, 130, 2.8, 5.2, (1077.0, 375.0), 17, 0.97,
+                           [(k, 1070.0, row(k)) for k in (*range(70, 116, 2), 124, 130)])
+    det._recent = [first]
+    taken_over = [(k, 1058.0, row(k) - 25.0) for k in range(126, 152)]
+    assert det._duplicate(LitteringEvent("frag", 126, 151, 5.0, 6.05, (1086.0, 225.0), 22, 0.66, taken_over))
+
+
+def test_two_objects_falling_at_once_in_one_column_are_two_falls_while_both_are_seen() -> None:
+    """Released 10 frames apart: while both tracks run, they are 40 px and more apart, and at the first one's end
+    the second is far above it."""
+    det = Detector(CFG)
+    det.full_height = 1080
+    first = LitteringEvent("frag", 74, 133, 2.96, 5.32, (738.0, 261.0), 14, 1.0,
+                           [(k, 738.0 + 0.15 * (k - 74), 261.0 + 0.13 * (k - 74) ** 2) for k in range(74, 134)])
+    det._recent = [first]
+    second = [(k, 740.0 + 0.1 * (k - 84), 302.0 + 0.13 * (k - 84) ** 2) for k in range(84, 141)]
+    assert not det._duplicate(LitteringEvent("frag", 84, 140, 3.36, 5.6, (742.0, 302.0), 13, 1.0, second))
+
+
+def test_a_later_part_drifting_sideways_is_found_where_the_object_was_heading() -> None:
+    """Thrown outward, the object drifts 4 px a frame sideways; lost for 25 frames (1.25 s), it is seen again 100 px
+    aside of where the first part ended, and as far aside as its drift carried it."""
+    det = Detector(CFG)
+    det.full_height = 1080
+    path = [(k, 736.0 - 4.0 * (k - 45), 274.0 + 0.15 * (k - 45) ** 2) for k in range(45, 70)]
+    first = LitteringEvent("frag", 45, 69, 2.25, 3.45, (735.0, 274.0), 16, 0.9, path)
+    det._recent = [first]
+    later = [(k, 736.0 - 4.0 * (k - 45), 274.0 + 0.15 * (k - 45) ** 2) for k in range(94, 108)]
+    assert det._duplicate(LitteringEvent("frag", 94, 107, 4.7, 5.35, (746.0, 239.0), 17, 0.8, later))
+    other_side = [(k, x + 200.0, y) for k, x, y in later]
+    assert not det._duplicate(LitteringEvent("frag", 94, 107, 4.7, 5.35, (946.0, 239.0), 17, 0.8, other_side))
+    much_later = [(k + 40, x, y) for k, x, y in later]  # 3.25 s after the first part: another object
+    assert not det._duplicate(LitteringEvent("frag", 134, 147, 6.7, 7.35, (746.0, 239.0), 17, 0.8, much_later))
+
+
 def test_a_piece_is_kept_without_the_strays_its_track_ran_on_to() -> None:
     """The tracker kept the track alive on two blobs off the path after the object vanished; the next piece must
     still line up with where the object was."""
