@@ -112,6 +112,26 @@ def correct(state: NDArray[np.float64], dt: NDArray[np.float64], xy: NDArray[np.
     return out
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The blobs of one frame that no track took (box centres, box areas), kept to start tracks from."""
+
+    xy: NDArray[np.float64]
+    area: NDArray[np.int64]
+    frame: int = -1
+    t: float = 0.0
+
+    def __len__(self) -> int:
+        return int(self.area.shape[0])
+
+    def subset(self, rows: NDArray[Any]) -> Candidates:
+        """These candidates' ``rows`` (indices or a mask), of the same frame."""
+        return Candidates(self.xy[rows], self.area[rows], self.frame, self.t)
+
+
+NO_CANDIDATES = Candidates(np.zeros((0, 2)), np.zeros(0, np.int64))
+
+
 class Tracker:
     """Keeps live tracks; ``step`` returns the tracks that ended (no detection for more than ``max_gap`` frames).
 
@@ -133,15 +153,8 @@ class Tracker:
         # the other tracks and the starts from two sightings left (a chance chain in rain must not steal a blob)
         self._tentative = np.zeros(0, dtype=bool)
         self._next_id = 1
-        self._cand_xy = np.zeros((0, 2))
-        self._cand_area = np.zeros(0, np.int64)
-        self._cand_frame = -1
-        self._cand_t = 0.0
-        # the candidates of the frame before (those no start took): a fast object's first three sightings
-        self._cand2_xy = np.zeros((0, 2))
-        self._cand2_area = np.zeros(0, np.int64)
-        self._cand2_frame = -1
-        self._cand2_t = 0.0
+        self._cand = NO_CANDIDATES  # the last frame's
+        self._cand2 = NO_CANDIDATES  # the frame's before (those no start took): a fast object's first sightings
 
     def step(self, frame: int, t: float, blobs: Blobs) -> list[Track]:
         """Associate this frame's blobs; returns the tracks that ended."""
@@ -152,14 +165,15 @@ class Tracker:
             pred = predict(self._state, self._last, self._count, frame, self.accel, self._side)
             self._associate(np.flatnonzero(~self._tentative), pred, frame, t, blobs, used)
         free = np.flatnonzero(~used)
-        spare = np.ones(len(self._cand_area), dtype=bool)  # candidates of the last frame that no start took
-        follows = len(self._cand_area) > 0 and frame - self._cand_frame == 1  # they were seen in the last frame
+        cand = self._cand
+        spare = np.ones(len(cand), dtype=bool)  # candidates of the last frame that no start took
+        follows = len(cand) > 0 and frame - cand.frame == 1  # they were seen in the last frame
         if free.size and follows:
-            k = len(self._cand_area)
-            cand = np.column_stack([self._cand_xy[:, 0], self._cand_xy[:, 1] + START_DROP,
-                                    np.zeros(k), np.ones(k), np.full(k, START_GATE), np.full(k, START_GATE)])
+            k = len(cand)
+            gates = np.column_stack([cand.xy[:, 0], cand.xy[:, 1] + START_DROP,
+                                     np.zeros(k), np.ones(k), np.full(k, START_GATE), np.full(k, START_GATE)])
             taken = np.zeros(free.size, dtype=bool)
-            pairs = _greedy(cand, blobs.xy[free], taken)
+            pairs = _greedy(gates, blobs.xy[free], taken)
             if pairs.size:
                 self._start(pairs[:, 0], frame, t, free[pairs[:, 1]], blobs)
                 spare[pairs[:, 0]] = False
@@ -168,12 +182,10 @@ class Tracker:
         if free.size and len(pred) and self._tentative.any():  # (tracks begun just now have no prediction)
             self._associate(np.flatnonzero(self._tentative[:len(pred)]), pred, frame, t, blobs, used, free)
             free = np.flatnonzero(~used)
-        if free.size and follows and len(self._cand2_area) and frame - self._cand2_frame == 2:
+        if free.size and follows and len(self._cand2) and frame - self._cand2.frame == 2:
             free = self._fast_start(frame, t, free, blobs, spare)
-        self._cand2_xy, self._cand2_area = self._cand_xy[spare], self._cand_area[spare]
-        self._cand2_frame, self._cand2_t = self._cand_frame, self._cand_t
-        self._cand_xy, self._cand_area = blobs.xy[free], blobs.area[free]
-        self._cand_frame, self._cand_t = frame, t
+        self._cand2 = cand.subset(spare)
+        self._cand = Candidates(blobs.xy[free], blobs.area[free], frame, t)
         if len(self.live) > self.max_tracks:  # drop the shortest, oldest tracks first
             order = sorted(range(len(self.live)), key=lambda i: (self._count[i] > 2, self._last[i]), reverse=True)
             self._keep(np.asarray(order[: self.max_tracks]))
@@ -183,8 +195,7 @@ class Tracker:
         """End every live track (end of input, camera silent, resolution change)."""
         ended = self.live
         self._keep(np.zeros(0, np.int64))
-        self._cand_xy, self._cand_area = np.zeros((0, 2)), np.zeros(0, np.int64)
-        self._cand2_xy, self._cand2_area = np.zeros((0, 2)), np.zeros(0, np.int64)
+        self._cand = self._cand2 = NO_CANDIDATES
         return ended
 
     def _fast_start(self, frame: int, t: float, free: NDArray[np.int64], blobs: Blobs,
@@ -194,23 +205,24 @@ class Tracker:
         candidates still free, and loses those taken here.
         """
         rows = np.flatnonzero(spare)
-        triples, held = fast_triples(self._cand2_xy, self._cand_xy[rows], blobs.xy[free], self.accel,
-                                     (self._cand2_area, self._cand_area[rows], blobs.area[free]))
+        before, last = self._cand2, self._cand
+        triples, held = fast_triples(before.xy, last.xy[rows], blobs.xy[free], self.accel,
+                                     (before.area, last.area[rows], blobs.area[free]))
         if not len(triples):
             return free
         a, b, c = triples[:, 0], rows[triples[:, 1]], free[triples[:, 2]]
-        xa, xb, xc = self._cand2_xy[a], self._cand_xy[b], blobs.xy[c]
+        xa, xb, xc = before.xy[a], last.xy[b], blobs.xy[c]
         state = np.zeros((len(a), 5))
         state[:, X], state[:, Y] = xc[:, 0], xc[:, 1]
         state[:, VX], state[:, VY] = xc[:, 0] - xb[:, 0], xc[:, 1] - xb[:, 1]
         state[:, AY] = np.clip((xc[:, 1] - xb[:, 1]) - (xb[:, 1] - xa[:, 1]), 0.0, self.accel)
-        sightings = zip(xa.tolist(), self._cand2_area[a].tolist(), xb.tolist(), self._cand_area[b].tolist(),
+        sightings = zip(xa.tolist(), before.area[a].tolist(), xb.tolist(), last.area[b].tolist(),
                         xc.tolist(), blobs.area[c].tolist(), held.tolist(), strict=True)
         for (x0, y0), a0, (x1, y1), a1, (x2, y2), a2, n in sightings:
             tr = Track(self._next_id)
             self._next_id += 1
-            tr.add(self._cand2_frame, self._cand2_t, x0, y0, a0, n)  # the first was picked among ``n``
-            tr.add(self._cand_frame, self._cand_t, x1, y1, a1)
+            tr.add(before.frame, before.t, x0, y0, a0, n)  # the first was picked among ``n``
+            tr.add(last.frame, last.t, x1, y1, a1)
             tr.add(frame, t, x2, y2, a2)
             self.live.append(tr)
         self._append(state, frame, 3, blobs.area[c], tentative=True)
@@ -266,16 +278,17 @@ class Tracker:
 
     def _start(self, cands: NDArray[np.int64], frame: int, t: float, cols: NDArray[np.int64], blobs: Blobs) -> None:
         """New tracks from candidates of the previous frame matched to blobs ``cols`` of this one."""
-        first, second = self._cand_xy[cands], blobs.xy[cols]
-        dt = float(frame - self._cand_frame)
+        last = self._cand
+        first, second = last.xy[cands], blobs.xy[cols]
+        dt = float(frame - last.frame)
         state = np.zeros((len(cands), 5))
         state[:, X], state[:, Y] = second[:, 0], second[:, 1]
         state[:, VX], state[:, VY] = (second[:, 0] - first[:, 0]) / dt, (second[:, 1] - first[:, 1]) / dt
-        for (x0, y0), a0, (x1, y1), a1 in zip(first.tolist(), self._cand_area[cands].tolist(), second.tolist(),
+        for (x0, y0), a0, (x1, y1), a1 in zip(first.tolist(), last.area[cands].tolist(), second.tolist(),
                                               blobs.area[cols].tolist(), strict=True):
             tr = Track(self._next_id)
             self._next_id += 1
-            tr.add(self._cand_frame, self._cand_t, x0, y0, a0)
+            tr.add(last.frame, last.t, x0, y0, a0)
             tr.add(frame, t, x1, y1, a1)
             self.live.append(tr)
         self._append(state, frame, 2, blobs.area[cols], tentative=False)
@@ -292,44 +305,53 @@ class Tracker:
 
 
 def fast_triples(first: NDArray[np.float64], second: NDArray[np.float64], third: NDArray[np.float64],
-                 accel: float, areas: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None,
+                 accel: float, areas: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
                  ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(K, 3) rows (first, second, third) of sightings in three frames in a row that one object moving down
     fast explains, and how many firsts each one's gate held; each sighting in at most one row, best first.
 
     The second-to-third step must be beyond the start gate of two sightings, downwards within ``FAST_CONE`` of
     the vertical and at most ``FAST_MAX`` px; the step before it the same step, less what gravity added since
-    (0 to ``accel`` px down), within a few px and a tenth of the step. With the box ``areas`` of the three
-    frames' sightings, no box may be more than ``FAST_SIZE`` times another (one object does not change size so).
+    (0 to ``accel`` px down), within a few px and a tenth of the step. Of the box ``areas`` of the three frames'
+    sightings, none may be more than ``FAST_SIZE`` times another (one object does not change size so).
+
+    Called every frame on the blobs nobody took, so it screens with the cheapest tests first: the (second,
+    third) matrix by squared distances only, sizes on the few pairs that pass, then the firsts for those pairs.
     """
     none = np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
     if not (len(first) and len(second) and len(third)):
         return none
     dx = third[None, :, 0] - second[:, None, 0]
     dy = third[None, :, 1] - second[:, None, 1]
-    fast = ((np.hypot(dx, dy - START_DROP) > START_GATE) & (dy > 0) & (np.abs(dx) <= FAST_CONE * dy)
-            & (dx * dx + dy * dy <= FAST_MAX * FAST_MAX))
-    if areas is not None:
-        fast &= _alike(areas[1][:, None], areas[2][None, :])
+    d2 = dx * dx + dy * dy
+    # down within the cone, at most the fastest step, and beyond the start gate around the point START_DROP lower
+    fast = ((dy > 0) & (np.abs(dx) <= FAST_CONE * dy) & (d2 <= FAST_MAX * FAST_MAX)
+            & (d2 - 2.0 * START_DROP * dy + START_DROP * START_DROP > START_GATE * START_GATE))
     bi, ci = np.nonzero(fast)
+    if bi.size:
+        area_b, area_c = areas[1][bi], areas[2][ci]
+        keep = (area_b <= FAST_SIZE * area_c) & (area_c <= FAST_SIZE * area_b)
+        bi, ci, area_b, area_c = bi[keep], ci[keep], area_b[keep], area_c[keep]
     if not bi.size:
         return none
-    step = np.stack([dx[bi, ci], dy[bi, ci]], axis=1)
-    tol = FAST_TOL + 0.1 * np.hypot(step[:, 0], step[:, 1])
-    origin = second[bi] - step  # where the first sighting is when the step did not change
+    step_x, step_y = dx[bi, ci], dy[bi, ci]
+    tol = FAST_TOL + 0.1 * np.sqrt(d2[bi, ci])
+    ox, oy = second[bi, 0] - step_x, second[bi, 1] - step_y  # where the first is when the step did not change
+    # a first's box within FAST_SIZE times both the second's and the third's
+    big, small = np.maximum(area_b, area_c).astype(np.float64), FAST_SIZE * np.minimum(area_b, area_c)
+    area_a = areas[0].astype(np.float64)
     found: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
     chunk = max(1, _PAIRS_AT_ONCE // len(first))  # a storm of blobs: bounded memory
     for lo in range(0, len(bi), chunk):
-        o, r = origin[lo:lo + chunk], tol[lo:lo + chunk]
-        ddx = first[None, :, 0] - o[:, None, 0]  # (pairs, firsts): the second difference, sign reversed
-        ddy = o[:, None, 1] - first[None, :, 1]
-        gain = ddy - np.clip(ddy, 0.0, accel)  # beyond what gravity can add (or take away, for a climb)
-        d = (ddx * ddx + gain * gain) / (r * r)[:, None]
-        near = d <= 1.0
-        if areas is not None:
-            chunk_b, chunk_c = bi[lo:lo + chunk], ci[lo:lo + chunk]
-            near &= _alike(areas[0][None, :], areas[1][chunk_b][:, None])
-            near &= _alike(areas[0][None, :], areas[2][chunk_c][:, None])
+        hi = lo + chunk
+        ddx = first[None, :, 0] - ox[lo:hi, None]  # (pairs, firsts): the second difference, sign reversed
+        ddy = oy[lo:hi, None] - first[None, :, 1]
+        # beyond what gravity can add (or take away, for a climb)
+        gain = np.minimum(ddy, 0.0) + np.maximum(ddy - accel, 0.0)
+        r = tol[lo:hi, None]
+        d = (ddx * ddx + gain * gain) / (r * r)
+        near = ((d <= 1.0) & (FAST_SIZE * area_a[None, :] >= big[lo:hi, None])
+                & (area_a[None, :] <= small[lo:hi, None]))
         p, a = np.nonzero(near)
         found.append((p + lo, a, d[p, a]))
     pi = np.concatenate([f[0] for f in found])
@@ -353,11 +375,6 @@ def fast_triples(first: NDArray[np.float64], second: NDArray[np.float64], third:
         rows.append((a, b, c))
         counts.append(int(held[p]))
     return np.asarray(rows, np.int64).reshape(-1, 3), np.asarray(counts, np.int64)
-
-
-def _alike(a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Whether box areas ``a`` and ``b`` (broadcast) are within ``FAST_SIZE`` times each other."""
-    return np.asarray((a <= FAST_SIZE * b) & (b <= FAST_SIZE * a))
 
 
 def _greedy(preds: NDArray[np.float64], xy: NDArray[np.float64], used: NDArray[np.bool_],

@@ -192,8 +192,10 @@ def test_a_fall_first_seen_moving_faster_than_the_start_gate_becomes_one_track()
 def test_three_sightings_start_only_a_fast_downward_step_that_gravity_explains() -> None:
     """The rule of ``fast_triples`` point by point: beyond the two-sighting gate, downwards within the cone,
     within the fastest step, and the step before it the same less what gravity added."""
-    def one(first: tuple[float, float], second: tuple[float, float], third: tuple[float, float]) -> bool:
-        rows, held = fast_triples(np.array([first]), np.array([second]), np.array([third]), accel=2.0)
+    def one(first: tuple[float, float], second: tuple[float, float], third: tuple[float, float],
+            areas: tuple[int, int, int] = (9, 9, 9)) -> bool:
+        boxes = (np.array([areas[0]]), np.array([areas[1]]), np.array([areas[2]]))
+        rows, held = fast_triples(np.array([first]), np.array([second]), np.array([third]), 2.0, boxes)
         assert len(rows) == len(held)
         return len(rows) == 1
 
@@ -204,13 +206,18 @@ def test_three_sightings_start_only_a_fast_downward_step_that_gravity_explains()
     assert not one((100, 100), (100, 100 + FAST_MAX + 5), (100, 100 + 2 * FAST_MAX + 12))  # too fast
     assert not one((100, 100), (104, 112), (108, 136))  # gained 12 px in a frame: not gravity's 2
     assert not one((100, 100), (104, 112), (120, 125))  # turned aside
+    step = ((100, 100), (104, 112), (108, 125))
+    for areas in ((4, 10, 10), (10, 4, 10), (10, 10, 4)):
+        assert one(*step, areas=areas), areas  # 2.5 times: still one object
+    for areas in ((3, 10, 10), (10, 3, 10), (10, 10, 3), (30, 10, 10), (10, 30, 10), (10, 10, 30)):
+        assert not one(*step, areas=areas), areas  # a box more than FAST_SIZE times another: not one object
 
 
 def test_three_sightings_take_each_blob_once_and_count_the_first_sightings_in_the_gate() -> None:
     first = np.array([[100.0, 100.0], [101.0, 100.5], [300.0, 100.0]])
     second = np.array([[104.0, 112.0], [304.0, 112.0]])
     third = np.array([[108.0, 125.0], [308.0, 125.0]])
-    rows, held = fast_triples(first, second, third, accel=2.0)
+    rows, held = fast_triples(first, second, third, 2.0, (np.full(3, 9), np.full(2, 9), np.full(2, 9)))
     assert sorted(map(tuple, rows.tolist())) == [(0, 0, 0), (2, 1, 1)]  # the closer first sighting, not both
     by_second = {int(b): int(n) for (_, b, _), n in zip(rows.tolist(), held.tolist(), strict=True)}
     assert by_second == {0: 2, 1: 1}  # two first sightings fitted the left chain: it was picked among two
