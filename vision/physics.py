@@ -140,8 +140,9 @@ def fit_fall(cam: PinholeCamera, t: Array, col: Array, row: Array, sigma: Array,
     row_w = np.full((len(k), 2 * n), 1.0 / (max(cam.distance, 1.0) * float(np.median(sigma))))
     for _ in range(iterations):
         mw = m * row_w[..., None]
-        lhs = np.einsum("kri,krj->kij", mw, mw) + (prior_m.T @ prior_m)[None]
-        r_side = np.einsum("kri,kr->ki", mw, rhs * row_w) + (prior_m.T @ prior_rhs)[None]
+        mwt = mw.transpose(0, 2, 1)  # batched matmul: less per-call overhead than einsum at these sizes
+        lhs = mwt @ mw + (prior_m.T @ prior_m)[None]
+        r_side = (mwt @ (rhs * row_w)[..., None])[..., 0] + (prior_m.T @ prior_rhs)[None]
         u = np.linalg.solve(lhs, r_side[..., None])[..., 0]  # (K, 6)
         rising = u[:, 4] > pr.max_up_mps
         if rising.any():  # no release rises that fast: hold the upward speed at the bound, solve again
@@ -179,15 +180,17 @@ def _robust_linear(basis: Array, values: Array, sigma: Array, iterations: int = 
     """Batched robust linear fits: ``basis`` (B, n, p), ``values`` (n, 2) for x and y sharing weights; returns
     squared normalised 2-D residuals (B, n) and coefficients (B, p, 2).
     """
+    # batched matmul rather than einsum: at these sizes (a few dozen points, up to 4 terms) it is the per-call
+    # overhead that counts, and matmul's is a third of einsum's (the hop fits: half the time)
     w = np.ones(basis.shape[:2]) / sigma
     e2 = np.zeros(basis.shape[:2])
     coef = np.zeros((basis.shape[0], basis.shape[2], 2))
-    ridge = 1e-9 * np.eye(basis.shape[2])[None]
+    ridge = 1e-9 * np.eye(basis.shape[2])
     for _ in range(iterations):
         bw = basis * w[..., None]
-        lhs = np.einsum("bni,bnj->bij", bw, bw) + ridge
-        coef = np.linalg.solve(lhs, np.einsum("bni,bnc->bic", bw, values[None] * w[..., None]))
-        res = np.einsum("bni,bic->bnc", basis, coef) - values[None]
+        bwt = bw.transpose(0, 2, 1)
+        coef = np.asarray(np.linalg.solve(bwt @ bw + ridge, bwt @ (values[None] * w[..., None])), dtype=np.float64)
+        res = basis @ coef - values[None]
         e2 = (res**2).sum(axis=-1) / sigma**2
         w = np.sqrt(_irls_weights(e2)) / sigma
     return e2, coef
