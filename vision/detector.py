@@ -21,12 +21,12 @@ from vision.geometry import PinholeCamera, camera_for
 from vision.motion import MotionModel, MotionParams, mask_image
 from vision.tracker import Track, Tracker
 
-# a track rejected for one of these may be a piece of a fall the tracker lost (too short, too few floors, gaps, or
-# only the late part, near terminal speed, that looks like flight); the others say what the thing was instead
 # a fall's second part may begin this long after its first part ended (the tracker lost it behind a slab, in the
 # glare of a window, or split its blob); later than that, a track is another object
 DUPLICATE_GAP_S = 1.5
 
+# a track rejected for one of these may be a piece of a fall the tracker lost (too short, too few floors, gaps, or
+# only the late part, near terminal speed, that looks like flight); the others say what the thing was instead
 PIECE_REASONS = frozenset({"too_few_floors", "sparse", "short_span", "not_accelerating", "not_physical", "flight",
                            "drift"})
 

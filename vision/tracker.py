@@ -153,8 +153,8 @@ class Tracker:
         # the other tracks and the starts from two sightings left (a chance chain in rain must not steal a blob)
         self._tentative = np.zeros(0, dtype=bool)
         self._next_id = 1
-        self._cand = NO_CANDIDATES  # the last frame's
-        self._cand2 = NO_CANDIDATES  # the frame's before (those no start took): a fast object's first sightings
+        self._cand = NO_CANDIDATES  # the last frame's candidates
+        self._cand2 = NO_CANDIDATES  # the frame's before that, those no start took: a fast object's first sightings
 
     def step(self, frame: int, t: float, blobs: Blobs) -> list[Track]:
         """Associate this frame's blobs; returns the tracks that ended."""
