@@ -22,7 +22,7 @@ from vision.camera_config import CameraConfig
 from vision.floors import height_to_floor, row_to_height, x_to_column
 from vision.geometry import PinholeCamera, camera_for, line_heights
 from vision.physics import Explanation, FallFit, G, fit_fall, fit_image_fall, image_models
-from vision.track_shape import core_fill, falling_span, follow
+from vision.track_shape import core_fill, falling_span, follow_track
 from vision.tracker import Track
 
 WINDOW_OUT_M = 0.4  # a thrown object leaves a window about this far out from the facade plane
@@ -143,7 +143,6 @@ def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams,
     """The indices and points of the track's fall, or the reason there is none to judge."""
     if len(track) < p.min_points:
         return "short"
-    frames = np.asarray(track.frames)
     seen = track.seen_frames()  # hidden stretches between joined pieces taken out, for how often it was seen
     xs, ys = np.asarray(track.xs), np.asarray(track.ys)
     all_times = np.asarray(track.times)
@@ -156,7 +155,7 @@ def _clean(track: Track, cfg: CameraConfig, scale: int, p: ClassifierParams,
     idx = np.arange(a, b)
     # the tracker may have taken a stray blob here and there, or run on after the object (landed, hidden) onto
     # others; follow the object's own curve, unless that leaves too little (a track that began on something else)
-    kept = idx[follow(frames[a:b], xs[a:b], ys[a:b], p.max_stray_px)]
+    kept = idx[follow_track(track, a, b, p.max_stray_px)]
     if len(kept) >= p.min_points:
         idx = kept
     if len(idx) / (seen[idx[-1]] - seen[idx[0]] + 1) < p.min_fill:

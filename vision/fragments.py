@@ -8,12 +8,14 @@ just before it began, above it and roughly in line. The classifier's checks deci
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from vision.classifier import ClassifierParams
-from vision.track_shape import falling_span, follow
+from vision.track_shape import falling_span, follow_track
 from vision.tracker import Track
 
 
@@ -44,12 +46,11 @@ class FragmentJoiner:
             dy = track.ys[0] - piece.ys[end - 1]
             if dy < 0 or abs(track.xs[0] - piece.xs[end - 1]) > self.max_lateral * dy + self.slack_px:
                 continue
-            whole = joined(piece, track)
+            whole = joined(piece, track, end)
             hidden = sum(count for _, count in whole.hidden)
             if len(whole.hidden) > self.max_hidden_stretches or hidden > len(whole):
                 continue  # an object hidden more often, or for longer than it is seen: a chain of unrelated blobs
-            seen = whole.seen_frames()
-            if len(whole) / (seen[-1] - seen[0] + 1) < self.classifier.min_fill:
+            if len(whole) / whole.seen_span() < self.classifier.min_fill:
                 continue  # the pieces themselves are seen too rarely to pass as one fall
             out.append((piece, whole))
         return out
@@ -60,14 +61,17 @@ class FragmentJoiner:
         """
         if len(track) < 3 or max(track.ys) - track.ys[0] <= 3.0:
             return  # never went down: not a piece of a fall
-        frames, ys = np.asarray(track.frames), np.asarray(track.ys)
         p = self.classifier
-        a, b = falling_span(ys, 3.0, frames, p.min_fill)
-        idx = np.arange(a, b)
-        if b - a >= p.min_points:  # a shorter piece has had no time to run on after its object
-            idx = a + follow(frames[a:b], np.asarray(track.xs[a:b]), ys[a:b], p.max_stray_px)
+        a, b = falling_span(track.ys, 3.0, track.frames, p.min_fill)
+        if b - a < p.min_points:  # a shorter piece has had no time to run on after its object: kept as it is
+            if b - a >= 3 and track.ys[b - 1] > track.ys[a]:
+                self.pieces.append(_subset(track, range(a, b)) if b - a < len(track) else track)
+                del self.pieces[: -self.max_pieces]
+            return
+        ys = np.asarray(track.ys)
+        idx = a + follow_track(track, a, b, p.max_stray_px)
         if len(idx) >= 3 and ys[idx[-1]] > ys[idx[0]]:
-            self.pieces.append(_subset(track, idx) if len(idx) < len(track) else track)
+            self.pieces.append(_subset(track, idx.tolist()) if len(idx) < len(track) else track)
             del self.pieces[: -self.max_pieces]
 
     def drop(self, piece: Track) -> None:
@@ -75,11 +79,13 @@ class FragmentJoiner:
         self.pieces = [p for p in self.pieces if p is not piece]
 
 
-def joined(first: Track, second: Track) -> Track:
-    """One track made of two, the first cut where the second begins; the frames between them are hidden ones
-    (the object crossed something of its own shade), so the whole is judged as seen in every frame it was.
+def joined(first: Track, second: Track, end: int | None = None) -> Track:
+    """One track made of two, the first cut where the second begins (after its first ``end`` points, which the
+    caller may know already); the frames between them are hidden ones (the object crossed something of its own
+    shade), so the whole is judged as seen in every frame it was.
     """
-    end = _before(first, second.frames[0])
+    if end is None:
+        end = _before(first, second.frames[0])
     tr = Track(second.id, first.frames[:end], first.times[:end], first.xs[:end], first.ys[:end], first.areas[:end],
                [h for h in first.hidden if h[0] + h[1] <= first.frames[end - 1]])
     gap = second.frames[0] - first.frames[end - 1] - 1
@@ -97,14 +103,14 @@ def joined(first: Track, second: Track) -> Track:
 
 
 def _before(track: Track, frame: int) -> int:
-    """How many of the track's points come before ``frame``."""
-    return int(np.searchsorted(np.asarray(track.frames), frame))
+    """How many of the track's points come before ``frame`` (a track's frames only ever increase)."""
+    return bisect_left(track.frames, frame)
 
 
-def _subset(track: Track, idx: np.ndarray) -> Track:
+def _subset(track: Track, idx: Iterable[int]) -> Track:
     part = Track(track.id, hidden=list(track.hidden))
     counted = len(track.gated) == len(track)
-    for i in idx.tolist():
+    for i in idx:
         part.add(track.frames[i], track.times[i], track.xs[i], track.ys[i], track.areas[i],
                  track.gated[i] if counted else 1)
     return part

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from vision.tracker import Track
+
 _TERMS = 10  # w dt^0..4, then w dt^0..2 y, then w dt^0..1 x
 
 
-def falling_span(y: np.ndarray, tolerance: float, frames: np.ndarray | None = None,
+def falling_span(y: np.ndarray | list[float], tolerance: float, frames: np.ndarray | list[int] | None = None,
                  min_fill: float = 0.0) -> tuple[int, int]:
     """[start, end) of the part of a track that descends most: a track is cut wherever it climbs more than
     ``tolerance`` px above its lowest point so far. Before the fall a track may have followed something else; after
@@ -20,8 +22,8 @@ def falling_span(y: np.ndarray, tolerance: float, frames: np.ndarray | None = No
     object can string scattered blobs into a longer but sparse descent.
     """
     # a loop over Python numbers: the cuts depend on each other, and per-element numpy indexing costs ~10x more
-    ys = np.asarray(y, dtype=np.float64).tolist()
-    fs = None if frames is None else np.asarray(frames).tolist()
+    ys = [float(v) for v in y] if isinstance(y, list) else np.asarray(y, dtype=np.float64).tolist()
+    fs = None if frames is None else (frames if isinstance(frames, list) else np.asarray(frames).tolist())
     n = len(ys)
     best, best_key = (0, 0), (False, -np.inf)
     start, low = 0, ys[0]
@@ -112,6 +114,16 @@ def follow(frames: np.ndarray, x: np.ndarray, y: np.ndarray, stray_px: float, hi
         if _first_stray(frames, x, y, rest, bad, bad + 1, stray_px, history) is not None:
             return kept[:bad]  # the point after the stray misses too: the curve ended before the stray
         kept, pos = rest, bad + 1
+    return kept
+
+
+def follow_track(track: Track, a: int, b: int, stray_px: float) -> np.ndarray:
+    """``follow`` over the track's points a..b-1 (indices from ``a``), computed once per track and span."""
+    key = (a, b, len(track), stray_px)
+    kept = track.follow_memo.get(key)
+    if kept is None:
+        kept = follow(np.asarray(track.frames[a:b]), np.asarray(track.xs[a:b]), np.asarray(track.ys[a:b]), stray_px)
+        track.follow_memo[key] = kept
     return kept
 
 

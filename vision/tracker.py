@@ -47,6 +47,10 @@ class Track:
     # blobs inside the association gate when each detection was taken (the one taken included): in a crowd (snow,
     # leaves) many chains were possible, and the classifier asks more of one that was picked among many
     gated: list[int] = field(default_factory=list)
+    # the classifier and the fragment joiner both ask which points of the same descent follow one curve; an ended
+    # track no longer changes, so the answer is kept here (``track_shape.follow_track``), keyed by the span asked
+    follow_memo: dict[tuple[int, int, int, float], NDArray[np.int64]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def seen_frames(self) -> NDArray[np.int64]:
         """The frames with the hidden stretches taken out: a joined fall counts as seen frame after frame."""
@@ -55,6 +59,16 @@ class Track:
         for first, count in self.hidden:
             seen -= count * (frames >= first + count)
         return seen
+
+    def seen_span(self) -> int:
+        """Frames from the first detection to the last with the hidden stretches taken out: ``seen_frames()``'s
+        last minus its first, plus one, in plain integers (the fragment joiner asks it of every join it tries).
+        """
+        first, last = self.frames[0], self.frames[-1]
+        span = last - first + 1
+        for start, count in self.hidden:
+            span -= count * ((last >= start + count) - (first >= start + count))
+        return span
 
     def add(self, frame: int, t: float, x: float, y: float, area: int, gated: int = 1) -> None:
         """Append one detection (``gated``: blobs its gate held)."""

@@ -1,6 +1,6 @@
 """The classifier's shortcuts give the outcomes of the plain definitions they replace (the speed work of the
-littering detector must not change a decision): the early span check, the descent search, the stray test's fits
-and the frame clock's period.
+littering detector must not change a decision): the early span check, the descent search, the stray test's fits,
+the frame clock's period, and the fragment joiner's seen span and shared curve-following.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from simulators.camera.geometry import FacadeCamera
 from vision.camera_config import CameraConfig
 from vision.classifier import classify
 from vision.detector import PIECE_REASONS
+from vision.fragments import FragmentJoiner
 from vision.frame_clock import FrameClock
-from vision.track_shape import _extrapolation_miss, falling_span
+from vision.track_shape import _extrapolation_miss, falling_span, follow, follow_track
 from vision.tracker import Track
 
 FPS = 20.0
@@ -140,3 +141,84 @@ def test_the_frame_clock_period_is_the_mean_interval_without_lost_frame_gaps() -
         else:
             iv = np.asarray(intervals)
             assert clock.period == pytest.approx(float(iv[iv <= 2.5 * np.median(iv)].mean()), rel=1e-12)
+
+
+def test_falling_span_on_lists_is_falling_span_on_arrays() -> None:
+    """The fragment joiner hands a track's own lists over without making arrays of them."""
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        y = np.round(rng.normal(0, 3, n).cumsum() + rng.uniform(0, 4) * np.arange(n), 1)
+        frames = np.cumsum(rng.integers(1, 4, n))
+        assert falling_span(y.tolist(), 3.0, frames.tolist(), 0.7) == falling_span(y, 3.0, frames, 0.7)
+
+
+def test_the_seen_span_is_that_of_the_seen_frames() -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(2000):
+        n = int(rng.integers(1, 30))
+        tr = Track(1, frames=sorted(rng.choice(100, n, replace=False).tolist()))
+        tr.hidden = [(int(rng.integers(-5, 100)), int(rng.integers(1, 10))) for _ in range(int(rng.integers(0, 4)))]
+        seen = tr.seen_frames()
+        assert tr.seen_span() == seen[-1] - seen[0] + 1
+
+
+def test_following_a_track_is_computed_once_and_is_follow_itself() -> None:
+    tracks = _random_tracks(np.random.default_rng(9), 40)
+    for tr in tracks:
+        b = len(tr)
+        plain = follow(np.asarray(tr.frames), np.asarray(tr.xs), np.asarray(tr.ys), 10.0)
+        first = follow_track(tr, 0, b, 10.0)
+        assert first.tolist() == plain.tolist()
+        assert follow_track(tr, 0, b, 10.0) is first  # the second asker gets the answer kept
+        tail = follow(np.asarray(tr.frames[2:]), np.asarray(tr.xs[2:]), np.asarray(tr.ys[2:]), 10.0)
+        assert follow_track(tr, 2, b, 10.0).tolist() == tail.tolist()
+
+
+def _piece_plain(track: Track, min_fill: float, min_points: int, stray_px: float) -> list[int] | None:
+    """The frames of the piece the joiner keeps of a track, written out: the descent, its followed curve when
+    long enough to have run on after its object, and nothing for a track that never went down.
+    """
+    if len(track) < 3 or max(track.ys) - track.ys[0] <= 3.0:
+        return None
+    frames, ys = np.asarray(track.frames), np.asarray(track.ys)
+    a, b = falling_span(ys, 3.0, frames, min_fill)
+    idx = np.arange(a, b)
+    if b - a >= min_points:
+        idx = a + follow(frames[a:b], np.asarray(track.xs[a:b]), ys[a:b], stray_px)
+    if len(idx) >= 3 and ys[idx[-1]] > ys[idx[0]]:
+        return [track.frames[i] for i in idx.tolist()]
+    return None
+
+
+def test_the_joiner_keeps_and_joins_as_its_plain_definition_does() -> None:
+    """Pieces kept and joins offered, against the rules written out: the descent (or its followed curve) of
+    every track that went down, and joins within the gap that are seen often enough.
+    """
+    tracks = _random_tracks(np.random.default_rng(12), 200)
+    for k, tr in enumerate(tracks):  # a stream of tracks, each starting where some earlier one might continue
+        tr.id = k
+        tr.frames = [f + 3 * k for f in tr.frames]
+        tr.times = [f / FPS for f in tr.frames]
+    joiner = FragmentJoiner()
+    p = joiner.classifier
+    offered = kept = 0
+    for tr in tracks:
+        for piece, whole in joiner.joins(tr):
+            offered += 1
+            end = sum(f < tr.frames[0] for f in piece.frames)
+            assert -joiner.max_overlap_frames <= tr.frames[0] - piece.frames[-1] <= joiner.max_gap_frames
+            assert whole.frames == piece.frames[:end] + tr.frames
+            seen = whole.seen_frames()
+            assert len(whole) / (seen[-1] - seen[0] + 1) >= p.min_fill
+        before = [piece.id for piece in joiner.pieces]
+        expected = _piece_plain(tr, p.min_fill, p.min_points, p.max_stray_px)
+        joiner.keep(tr)
+        if expected is None:
+            assert [piece.id for piece in joiner.pieces] == before
+        else:
+            kept += 1
+            assert joiner.pieces[-1].id == tr.id
+            assert joiner.pieces[-1].frames == expected
+    assert offered > 0
+    assert kept > 0
