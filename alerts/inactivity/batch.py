@@ -36,8 +36,11 @@ def _slots(starts: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray, np.n
     return dtype[inverse], local_hour[inverse], offset[inverse]
 
 
-def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) -> int:
-    """Learn every spell between consecutive ``signs`` (time-ordered, at home); return how many counted."""
+def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo,
+                  slots: Sequence[int | None] | None = None) -> int:
+    """Learn every spell between consecutive ``signs`` (time-ordered, at home); return how many counted.
+    ``slots``: per sign, its ``alerts.inactivity.place.sign_slot`` (None = unknown), for the last-sign counts.
+    """
     if not signs:
         return 0
     model.seen(signs[0])
@@ -48,6 +51,11 @@ def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) ->
     starts, ends = ts[:-1], ts[1:]
     minutes = (ends - starts) / 60.0
     keep = minutes >= MIN_SPELL_MIN
+    sign = None
+    if slots is not None:
+        if len(slots) != len(signs):
+            raise ValueError("one slot per sign of life")
+        sign = np.array([-1 if x is None else x for x in slots[:-1]], dtype=np.int64)[keep]
     starts, ends, minutes = starts[keep], ends[keep], minutes[keep]
     if starts.size == 0:
         return 0
@@ -66,9 +74,18 @@ def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) ->
     hist = model.hist.astype(np.float64)
     np.add.at(hist, (dtype, hour, bucket), weights)
     model.hist = hist.astype(np.float32)
+    if sign is not None:
+        night = ((hour >= NIGHT_FROM_H) | (hour < NIGHT_TO_H - 24.0)) & (sign >= 0)
+        model.place.add(sign[night], minutes[night], weights[night])
     end_days = ends / 86400.0
+    _learn_records(model, dtype * 24 + hour, minutes, end_days)
+    _learn_nights(model, starts + offset, minutes, end_days)
+    return int(starts.size)
+
+
+def _learn_records(model: RoutineModel, slot: np.ndarray, minutes: np.ndarray, end_days: np.ndarray) -> None:
+    """The longest spell per (day type, hour) among those ending within the window of the last one."""
     recent = end_days >= end_days.max() - model.tau_days
-    slot = dtype * 24 + hour
     for s in np.unique(slot[recent]).tolist():
         mask = recent & (slot == s)
         best = int(np.argmax(np.where(mask, minutes, -1.0)))
@@ -76,8 +93,6 @@ def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo) ->
         if minutes[best] > model.longest[d, h] or end_days[best] - model.longest_day[d, h] > model.tau_days:
             model.longest[d, h] = minutes[best]
             model.longest_day[d, h] = end_days[best]
-    _learn_nights(model, starts + offset, minutes, end_days)
-    return int(starts.size)
 
 
 def _learn_nights(model: RoutineModel, local_ts: np.ndarray, minutes: np.ndarray, end_days: np.ndarray) -> None:

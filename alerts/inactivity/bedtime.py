@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 from alerts.inactivity.night import NIGHT_FROM_H, NIGHT_TO_H, USUAL_LEVEL, ClockFit, NightLog, t_quantile
+from alerts.inactivity.place import shifted_share
 
 _NORMAL = NormalDist()
 _LEVEL_EPS = 1e-9
@@ -120,11 +121,12 @@ def bed_view(log: NightLog, morning_type: int, now_day: float, tau: float) -> Be
 
 
 def bedtime_threshold(view: BedView, start_h: float, spell_rate: float, alpha: float, min_minutes: float,
-                      max_minutes: float) -> tuple[float, float] | None:
+                      max_minutes: float, sign_ratio: float = 1.0) -> tuple[float, float] | None:
     """(minutes, p) for a silence begun at ``start_h`` judged as possibly the night, or None when it cannot be
-    the night at tail probability ``alpha`` (p <= alpha: then only the hour's threshold applies).
+    the night at tail probability ``alpha`` (p <= alpha: then only the hour's threshold applies). ``sign_ratio``:
+    the evidence of the sign that began the silence (``alerts.inactivity.place``), which shifts the odds of p.
     """
-    share = view.night_share(start_h, spell_rate)
+    share = shifted_share(view.night_share(start_h, spell_rate), sign_ratio)
     if share <= alpha:
         return None
     end = view.quiet_until(start_h, alpha / share)

@@ -91,7 +91,7 @@ class InactivityEngine:
         pstate = PresenceState.from_json(self.presence[rid].to_json())
         src = self.states[rid]
         state = InactivityState(src.model, src.silence_since, src.raised_for, src.last_door, src.left_at,
-                                src.unconfirmed_since)  # the model is only read
+                                src.unconfirmed_since, src.silence_sign)  # the model is only read
         at, end = now, now + horizon
         for _ in range(64):
             settle(pstate, r, at, self.presence_cfg)

@@ -21,6 +21,7 @@ class WakeWords:
     latest: str | None
     bedtime: str | None = None  # set when the silence may be the night begun early: the usual bedtime ...
     asleep_share: float = 0.0  # ... and the probability that a silence begun then is the night
+    after_sign: bool = False  # ... which the sign that began the silence moved (``alerts.inactivity.place``)
 
 
 def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, usual_min: float,
@@ -45,9 +46,10 @@ def explanation(*, since: datetime, now: datetime, tz: tzinfo, day_type: str, us
         return (text + f"; still learning this resident's routine ({history_days:.0f} of {cold_days:g} days), so a"
                        f" fixed {cold_hours:g} h threshold applies")
     if wake is not None and wake.bedtime is not None:
+        after = ", after a last sign like this one," if wake.after_sign else ""
         text += (f"; this resident may have gone to bed (about {wake.asleep_share:.0%} of the quiet spells begun at"
-                 f" this time are the night; on {wake.days} usually to bed about {wake.bedtime}) and usually gets"
-                 f" up by {wake.usual}")
+                 f" this time{after} are the night; on {wake.days} usually to bed about {wake.bedtime}) and usually"
+                 f" gets up by {wake.usual}")
         return text + (f" (the latest in {window_days:g} days: {wake.latest})" if wake.latest else "")
     if wake is not None:
         text += f"; on {wake.days} this resident usually gets up by {wake.usual}"

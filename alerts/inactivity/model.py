@@ -4,7 +4,8 @@ Pure and online: ``learn`` adds one quiet spell (the time between two signs of l
 kept of the events themselves. Per (day type, start hour) the model holds a histogram of spell lengths over
 log-spaced buckets, weighted with exponential forgetting (a spell ``learning_window_days`` old weighs e^-1: new
 spells get growing weights, renormalised now and then, so no per-bin decay is needed), and the longest spell seen
-at that hour within the window. About 4.6 KB per resident in memory (float32), typically about 1 KB serialised.
+at that hour within the window, and per last sign how often a night spell after it was long
+(``alerts.inactivity.place``). About 5.3 KB per resident in memory (float32), typically about 1 KB serialised.
 
 Reading the model (only when a silence is checked, not per event) smooths each hour with its neighbours and with
 the other day type, blends in a weak prior, takes the empirical survival as far as the data reach and an
@@ -29,7 +30,8 @@ from datetime import datetime, tzinfo
 import numpy as np
 import numpy.typing as npt
 
-from alerts.inactivity.night import NightLog, NightView, day_type_of
+from alerts.inactivity.night import NIGHT_FROM_H, NIGHT_TO_H, NightLog, NightView, day_type_of
+from alerts.inactivity.place import PlaceLog
 from alerts.inactivity.settings import InactivitySettings
 
 EDGES_MIN: tuple[float, ...] = (10, 15, 20, 30, 45, 60, 75, 90, 105, 120, 150, 180, 240, 300, 360, 420, 480, 540,
@@ -52,7 +54,8 @@ ANCHOR_SPELLS = 2.0
 DAY_SHARE = (5.0 / 7.0, 2.0 / 7.0)  # the share of days of each day type
 _RESCALE_AT = 40.0  # renormalise the growing weights before exp() leaves float32's comfortable range
 _MAGIC = b"EWRM"
-_VERSION = 3  # 2 added the night log, 3 its bedtimes; older images still load (no nights / bedtimes learnt yet)
+_VERSION = 4  # 2 added the night log, 3 its bedtimes, 4 the last signs (``alerts.inactivity.place``); older
+# images still load (no nights / bedtimes / signs learnt yet)
 _HEADER = struct.Struct("<4sBBddd")  # magic, version, K, ref_day, first_day, last_day (NaN = none)
 
 
@@ -135,7 +138,7 @@ def _quantile(emp: npt.NDArray[np.float64], level: float) -> float:
 class RoutineModel:
     """One resident's learnt quiet spells. ``tau_days`` is the learning window (exponential forgetting)."""
 
-    __slots__ = ("first_day", "hist", "last_day", "longest", "longest_day", "night", "ref_day", "tau_days")
+    __slots__ = ("first_day", "hist", "last_day", "longest", "longest_day", "night", "place", "ref_day", "tau_days")
 
     def __init__(self, tau_days: float = 30.0) -> None:
         self.tau_days = tau_days
@@ -143,6 +146,7 @@ class RoutineModel:
         self.longest = np.zeros((2, HOURS), dtype=np.float32)  # minutes; 0 = none in the window
         self.longest_day = np.zeros((2, HOURS), dtype=np.float32)  # epoch day the record ended
         self.night = NightLog()
+        self.place = PlaceLog()
         self.ref_day: float | None = None
         self.first_day: float | None = None
         self.last_day: float | None = None
@@ -156,8 +160,10 @@ class RoutineModel:
             self.first_day = day
         self.last_day = day if self.last_day is None else max(self.last_day, day)
 
-    def learn(self, start: datetime, end: datetime, tz: tzinfo) -> bool:
-        """One quiet spell at home from ``start`` to ``end``; False when too short to count."""
+    def learn(self, start: datetime, end: datetime, tz: tzinfo, sign: int | None = None) -> bool:
+        """One quiet spell at home from ``start`` to ``end``; False when too short to count. ``sign``: the
+        slot (``alerts.inactivity.place.sign_slot``) of the sign of life that began it, when known.
+        """
         minutes = (end - start).total_seconds() / 60.0
         if minutes < MIN_SPELL_MIN:
             return False
@@ -170,7 +176,10 @@ class RoutineModel:
         if exponent > _RESCALE_AT:
             self.rescale(math.exp(-exponent))
             self.ref_day, exponent = day, 0.0
-        self.hist[dtype, hour, bucket_of(minutes)] += math.exp(exponent)
+        weight = math.exp(exponent)
+        self.hist[dtype, hour, bucket_of(minutes)] += weight
+        if sign is not None and (hour >= NIGHT_FROM_H or hour < NIGHT_TO_H - 24.0):
+            self.place.step(sign, minutes, weight)
         end_day = _day(end)
         self.night.step(local, minutes, end_day, self.ref_day, self.tau_days)
         if minutes > self.longest[dtype, hour] or end_day - self.longest_day[dtype, hour] > self.tau_days:
@@ -182,6 +191,7 @@ class RoutineModel:
         """Multiply every forgetting weight by ``factor`` (when the reference day moves)."""
         self.hist *= np.float32(factor)
         self.night.rescale(factor)
+        self.place.rescale(factor)
 
     # ---- reading
 
@@ -267,7 +277,7 @@ class RoutineModel:
         head = _HEADER.pack(_MAGIC, _VERSION, K, *(v if v is not None else nan
                                                    for v in (self.ref_day, self.first_day, self.last_day)))
         body = b"".join([self.hist.tobytes(), self.longest.tobytes(), self.longest_day.tobytes(),
-                         *(a.tobytes() for a in self.night.arrays())])
+                         *(a.tobytes() for a in self.night.arrays()), self.place.to_bytes()])
         return head + struct.pack("<f", self.tau_days) + zlib.compress(body, 6)
 
     @classmethod
@@ -276,7 +286,7 @@ class RoutineModel:
         if len(raw) < _HEADER.size + 4:
             raise ValueError("routine model image too short")
         magic, version, k, ref, first, last = _HEADER.unpack_from(raw)
-        if magic != _MAGIC or version not in (1, 2, _VERSION) or k != K:
+        if magic != _MAGIC or version not in (1, 2, 3, _VERSION) or k != K:
             raise ValueError(f"not a routine model image of version {_VERSION} (magic {magic!r}, v{version}, K={k})")
         (tau,) = struct.unpack_from("<f", raw, _HEADER.size)
         try:
@@ -285,7 +295,8 @@ class RoutineModel:
             raise ValueError(f"routine model image is damaged: {exc}") from exc
         n_hist, n_rec = 2 * HOURS * K * 4, 2 * HOURS * 4
         n_night = {1: 0, 2: NightLog.SIZE_V2}.get(version, NightLog.SIZE)
-        if len(body) != n_hist + 2 * n_rec + n_night:
+        n_place = PlaceLog.SIZE if version >= 4 else 0
+        if len(body) != n_hist + 2 * n_rec + n_night + n_place:
             raise ValueError("routine model image has the wrong size")
         model = cls(float(tau))
         model.hist = np.frombuffer(body[:n_hist], dtype=np.float32).reshape(2, HOURS, K).copy()
@@ -293,7 +304,9 @@ class RoutineModel:
         end = n_hist + 2 * n_rec
         model.longest_day = np.frombuffer(body[n_hist + n_rec:end], dtype=np.float32).reshape(2, HOURS).copy()
         if n_night:
-            model.night = NightLog.from_buffer(body[end:])
+            model.night = NightLog.from_buffer(body[end:end + n_night])
+        if n_place:
+            model.place = PlaceLog.from_buffer(body[end + n_night:])
         model.ref_day, model.first_day, model.last_day = (None if math.isnan(v) else float(v)
                                                           for v in (ref, first, last))
         return model

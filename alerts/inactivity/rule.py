@@ -32,6 +32,7 @@ from alerts.inactivity.bedtime import BedView, bed_view, bedtime_threshold
 from alerts.inactivity.explain import WakeWords, explanation
 from alerts.inactivity.model import DAY_TYPES, RoutineModel, slot_of, threshold_minutes
 from alerts.inactivity.night import NightView, clock_of, day_type_of, night_hours, night_threshold
+from alerts.inactivity.place import sign_slot
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, PresenceState, Resident
 
@@ -52,6 +53,7 @@ class InactivityState:
     last_door: datetime | None = None  # the last flat door event
     left_at: datetime | None = None  # the last gate passage out, until one in
     unconfirmed_since: datetime | None = None  # a sign while out that did not follow the door: not yet a return
+    silence_sign: int | None = None  # the slot of the sign that began the silence (``alerts.inactivity.place``)
     _cache: dict[tuple[int, int, int], tuple[float, Any, float, float]] = field(default_factory=dict, repr=False)
     _nights: dict[tuple[int, int], tuple[NightView | None, BedView | None]] = field(default_factory=dict,
                                                                                     repr=False)
@@ -60,14 +62,15 @@ class InactivityState:
         """(model image, rule progress) for the store: bytes and a JSON-friendly dict."""
         meta = {"silence_since": _iso(self.silence_since), "raised_for": _iso(self.raised_for),
                 "last_door": _iso(self.last_door), "left_at": _iso(self.left_at),
-                "unconfirmed_since": _iso(self.unconfirmed_since)}
+                "unconfirmed_since": _iso(self.unconfirmed_since), "silence_sign": self.silence_sign}
         return self.model.to_bytes(), meta
 
     @classmethod
     def from_record(cls, model: bytes, meta: dict[str, Any]) -> InactivityState:
         """The state of a ``to_record`` pair, as the store returns it."""
         return cls(RoutineModel.from_bytes(model), _parse(meta.get("silence_since")), _parse(meta.get("raised_for")),
-                   _parse(meta.get("last_door")), _parse(meta.get("left_at")), _parse(meta.get("unconfirmed_since")))
+                   _parse(meta.get("last_door")), _parse(meta.get("left_at")), _parse(meta.get("unconfirmed_since")),
+                   _sign(meta.get("silence_sign")))
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ def observe(state: InactivityState, resident: Resident, ev: PresenceEvent, home_
     state.model.seen(ev.ts)
     if ev.kind == "access":
         state.silence_since = ev.ts if ev.direction == "in" else None
+        state.silence_sign = sign_slot("access", None, "in") if ev.direction == "in" else None
         state.left_at = ev.ts if ev.direction == "out" else None
         state.unconfirmed_since = None
         return
@@ -131,10 +135,11 @@ def observe(state: InactivityState, resident: Resident, ev: PresenceEvent, home_
     start = state.silence_since
     if (start is not None and home_before and unconfirmed is None and ev.ts > start
             and not any(a < ev.ts and b > start for a, b in resident.away)
-            and state.model.learn(start, ev.ts, tz)):
+            and state.model.learn(start, ev.ts, tz, state.silence_sign)):
         state._cache.clear()
         state._nights.clear()
     state.silence_since = ev.ts
+    state.silence_sign = sign_slot(ev.kind, ev.sensor, ev.state)
 
 
 def _in_quiet(when: datetime, settings: InactivitySettings, tz: tzinfo) -> datetime | None:
@@ -179,6 +184,7 @@ class Threshold:
     start_h: float = math.nan  # the silence's start in night hours (when ``night`` or ``bed`` is set)
     bed: BedView | None = None  # set when the silence waits for the night's end (``alerts.inactivity.bedtime``)
     night_share: float = 0.0  # ... with this probability of being the night
+    sign_ratio: float = 1.0  # ... after the last sign's evidence (likelihood ratio, ``alerts.inactivity.place``)
 
 
 def _threshold(state: InactivityState, start: datetime, now: datetime, settings: InactivitySettings,
@@ -227,10 +233,11 @@ def _night_part(state: InactivityState, local: datetime, hit: tuple[float, Any, 
         if at_night is not None:
             return Threshold(at_night, hit[1], hit[2], cold=False, night=night, start_h=start_h)
     elif bed is not None:
-        as_night = bedtime_threshold(bed, start_h, hit[3], hit[2], lo, hi)
+        ratio = model.place.ratio(state.silence_sign)
+        as_night = bedtime_threshold(bed, start_h, hit[3], hit[2], lo, hi, ratio)
         if as_night is not None and as_night[0] > hit[0]:
             return Threshold(as_night[0], hit[1], hit[2], cold=False, start_h=start_h, bed=bed,
-                             night_share=as_night[1])
+                             night_share=as_night[1], sign_ratio=ratio)
     return Threshold(hit[0], hit[1], hit[2], cold=False)
 
 
@@ -296,7 +303,8 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
     elif bed is not None:
         wake_words = WakeWords("all days" if bed.pooled else DAY_TYPES[bed.day_type], clock_of(bed.usual_wake),
                                None if bed.latest_wake is None else clock_of(bed.latest_wake),
-                               bedtime=clock_of(bed.bed.mean), asleep_share=thr.night_share)
+                               bedtime=clock_of(bed.bed.mean), asleep_share=thr.night_share,
+                               after_sign=thr.sign_ratio != 1.0)
     text = explanation(
         since=since, now=now, tz=tz, day_type=DAY_TYPES[dtype], usual_min=usual,
         longest_min=view.longest_min if view else None, window_days=settings.learning_window_days, cold=cold,
@@ -317,6 +325,7 @@ def evaluate(state: InactivityState, resident: Resident, presence: PresenceState
         "latest_wake": None if wake_words is None else wake_words.latest,
         "usual_bedtime": None if wake_words is None else wake_words.bedtime,
         "night_share": None if bed is None else round(thr.night_share, 4),
+        "sign_ratio": None if bed is None else round(thr.sign_ratio, 4),
         "explanation": text, "signals": dict(presence.signals),
     }
     return InactivityFiring(resident, now, due, f"{ALERT_TYPE}:{resident.resident_id}:{since.isoformat()}", details)
@@ -348,6 +357,10 @@ def replay_fields(firing: InactivityFiring, tz: tzinfo) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _sign(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _parse(value: object) -> datetime | None:

@@ -8,16 +8,16 @@ default ``var/cache/aras/<house>/``) from a local mirror of the public repositor
 
 Format: one file per day, 86,400 lines (one a second from 00:00:00), 20 binary sensor columns and the activity of
 resident 1 and 2. The two houses have different sensor layouts (the dataset's README_a.txt / README_b.txt, in
-``LAYOUTS``). Mapping, per house: any change of the house door contact (A: Co1, column 12; B: co3, column 3) ->
-flat door; the tap (A: Di1, B: di2) and water closet (A: Di2; B has none) switching on -> water; every other change
-of a sensor, on or off -> motion, at most one motion sign per 30 s. Every ARAS sensor is a state sensor that a
-person moves (a contact opened or closed, a pressure mat or force sensor sat on or left, a photocell uncovered or
-covered, a distance or sonar sensor approached or left), so its switching off is as much a sign of life as its
-switching on (unlike a PIR motion sensor, whose OFF is a timeout). House A's temperature column (Te1, column 19)
-is dropped.
-At home: any second in which not both residents are labelled "Going Out" (activity 2). Both houses have two
-residents, so they are evaluated as households (report only). The files carry no dates: day 1 is placed on a
-Monday (``NOMINAL_START``), so which days count as weekends is nominal.
+``LAYOUTS``). Mapping, per house: any change of the house door contact (A: Co1, column 12; B: co3, column 3) -> flat
+door; the tap (A: Di1, B: di2) and water closet (A: Di2; B has none) switching on -> water; every other change of a
+sensor, on or off -> motion, at most one motion sign per 30 s, each sign named by the column and edge of the first
+sensor that switched (``c7 on``: the routine's last-sign counts, ``alerts.inactivity.place``). Every ARAS sensor is
+a state sensor that a person moves (a contact opened or closed, a pressure mat or force sensor sat on or left, a
+photocell uncovered or covered, a distance or sonar sensor approached or left), so its switching off is as much a
+sign of life as its switching on (unlike a PIR motion sensor, whose OFF is a timeout). House A's temperature column
+(Te1, column 19) is dropped. At home: any second in which not both residents are labelled "Going Out" (activity 2).
+Both houses have two residents, so they are evaluated as households (report only). The files carry no dates: day 1
+is placed on a Monday (``NOMINAL_START``), so which days count as weekends is nominal.
 """
 
 from __future__ import annotations
@@ -106,28 +106,36 @@ def to_events(days: list[npt.NDArray[np.int16]], unit: str, start: datetime,
     moved = (change[:, others] != 0).any(axis=1)
     moved[water_s] = False  # a tap turned on is already a water sign
     rows: list[tuple[int, int, str]] = [(int(s), 0, "door") for s in door_s]
-    rows += [(int(s), 1, "water") for s in water_s]
+    rows += [(int(s), 1, _sign_name(change[s], water)) for s in water_s.tolist()]
     last = -MOTION_EVERY_S
     for s in np.nonzero(moved)[0].tolist():
         if s - last >= MOTION_EVERY_S:
-            rows.append((s, 2, "motion"))
+            rows.append((s, 2, _sign_name(change[s], others)))
             last = s
     rows.sort()
     events: list[PresenceEvent] = []
-    for s, _, kind in rows:
+    for s, order, name in rows:
         ts = t0 + timedelta(seconds=s)
-        if kind == "door":
+        if order == 0:
             state = "open" if change[s, door] > 0 else "closed"
             events.append(PresenceEvent(ts, "door", unit=unit, state=state))
-        elif kind == "water":
-            events.append(PresenceEvent(ts, "water", unit=unit, litres=1.0))
+        elif order == 1:
+            events.append(PresenceEvent(ts, "water", unit=unit, litres=1.0, sensor=name))
         else:
-            events.append(PresenceEvent(ts, "motion", unit=unit, sensor="aras"))
+            events.append(PresenceEvent(ts, "motion", unit=unit, sensor=name))
     home = ~((data[:, 20] == GOING_OUT) & (data[:, 21] == GOING_OUT))
     edges = np.flatnonzero(np.diff(np.concatenate(([0], home.astype(np.int8), [0]))))
     spans = [(t0 + timedelta(seconds=int(a)), t0 + timedelta(seconds=int(b)))
              for a, b in zip(edges[::2], edges[1::2], strict=True)]
     return events, spans
+
+
+def _sign_name(row: np.ndarray, columns: list[int]) -> str:
+    """Which sensor (1-based column) switched, and which way: the first of ``columns`` that changed in ``row``."""
+    for c in columns:
+        if row[c] != 0:
+            return f"c{c + 1} {'on' if row[c] > 0 else 'off'}"
+    return "c?"
 
 
 def load_house(house: str, cache: Path | None = None) -> CasasHome:

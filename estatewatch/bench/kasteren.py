@@ -11,16 +11,17 @@ from a local mirror of a public repository that carries them (``EW_KASTEREN_MIRR
 ``git show COMMIT:PATH``) or, with ``EW_KASTEREN_CLONE=1``, from a ``git clone`` of it, read at the pinned commit.
 
 Format: ``start<TAB>end<TAB>sensor id`` per line, local wall time (``21-Jul-2009 13:30:12``); a sensor is active
-from start to end. Sensor ids and names: the repository's ``sensorMap{B,C}-ids.txt``, checked against the
-recording: the front door (B 7, C 28) opens and closes within a minute of most "leave house" labels. Mapping:
-either edge of the front door -> flat door; the start of a water sensor's activation (toilet flush, sink float)
--> water; the start of any other activation -> motion, and its end too for contact, pressure and mercury sensors
-(a person closes the cupboard or leaves the bed) but not for PIRs (whose end is a timeout) nor for the few ids the
-name table does not list (their kind is unknown). At home: outside the "leave house" labels within the annotated
+from start to end. Sensor ids and names: the repository's ``sensorMap{B,C}-ids.txt``, checked against the recording:
+the front door (B 7, C 28) opens and closes within a minute of most "leave house" labels. Mapping: either edge of
+the front door -> flat door; the start of a water sensor's activation (toilet flush, sink float) -> water; the start
+of any other activation -> motion, and its end too for contact, pressure and mercury sensors (a person closes the
+cupboard or leaves the bed) but not for PIRs (whose end is a timeout) nor for the few ids the name table does not
+list (their kind is unknown). Each sign is named by its sensor and edge (``s12 on``, ``s12 off``: the routine's
+last-sign counts, ``alerts.inactivity.place``). At home: outside the "leave house" labels within the annotated
 period; before it (house B's first 3 days, kept as history), the recording minus door-then-silence gaps of 2 h or
 more and outages of 24 h or more, as for CASAS homes without labels. The recording is used up to the end of the
-labels: house B goes on for 10 days after them with silences of 16-51 h and no door event (outages or absences
-that nothing tells apart), where there is no at-home truth.
+labels: house B goes on for 10 days after them with silences of 16-51 h and no door event (outages or absences that
+nothing tells apart), where there is no at-home truth.
 """
 
 from __future__ import annotations
@@ -112,12 +113,12 @@ def to_events(sensors: list[tuple[datetime, datetime, int]], unit: str, layout: 
             rows.append((start, 0, PresenceEvent(start, "door", unit=unit, state="open")))
             rows.append((end, 0, PresenceEvent(end, "door", unit=unit, state="closed")))
         elif ident in layout.water:
-            rows.append((start, 1, PresenceEvent(start, "water", unit=unit, litres=1.0)))
-            rows.append((end, 2, PresenceEvent(end, "motion", unit=unit, sensor=f"s{ident}")))
+            rows.append((start, 1, PresenceEvent(start, "water", unit=unit, litres=1.0, sensor=f"s{ident} on")))
+            rows.append((end, 2, PresenceEvent(end, "motion", unit=unit, sensor=f"s{ident} off")))
         else:
-            rows.append((start, 2, PresenceEvent(start, "motion", unit=unit, sensor=f"s{ident}")))
+            rows.append((start, 2, PresenceEvent(start, "motion", unit=unit, sensor=f"s{ident} on")))
             if ident in layout.named and ident not in layout.pir:
-                rows.append((end, 2, PresenceEvent(end, "motion", unit=unit, sensor=f"s{ident}")))
+                rows.append((end, 2, PresenceEvent(end, "motion", unit=unit, sensor=f"s{ident} off")))
     rows.sort(key=lambda r: (r[0], r[1]))
     return [r[2] for r in rows]
 

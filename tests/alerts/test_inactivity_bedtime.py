@@ -1,6 +1,6 @@
 """The night as bedtime-to-wake-up (``alerts.inactivity.bedtime``): the bedtime learnt as a
 clock time, a silence that may be the night waiting for the night's end, an evening too early for bed and the
-day keeping the hour's threshold, the console chart, the image of version 3 and older images.
+day keeping the hour's threshold, the console chart, the image of version 4 and older images.
 """
 
 from __future__ import annotations
@@ -138,14 +138,22 @@ def test_an_evening_too_early_for_bed_and_the_day_keep_the_hours_threshold() -> 
         assert fired.details["model"] == "hour"
 
 
-def test_image_of_version_3_and_older_images() -> None:
+def test_image_of_version_4_and_older_images() -> None:
     model = engine_after(days(21)).states["r3"].model
     image = model.to_bytes()
-    assert image[4] == 3
+    assert image[4] == 4
     assert len(image) < 5 * 1024
     back = RoutineModel.from_bytes(image)
     assert back.night.bed.tobytes() == model.night.bed.tobytes()
     assert back.night.stats.tobytes() == model.night.stats.tobytes()
+    assert back.place.counts.tobytes() == model.place.counts.tobytes()
+    assert float(model.place.counts.sum()) > 0  # the evening spells after the living-room PIR
+    head = _HEAD.pack(b"EWRM", 3, 22, model.ref_day, model.first_day, model.last_day)
+    arrays = model.hist.tobytes() + model.longest.tobytes() + model.longest_day.tobytes()
+    night = b"".join(a.tobytes() for a in model.night.arrays())
+    v3 = RoutineModel.from_bytes(head + struct.pack("<f", model.tau_days) + zlib.compress(arrays + night))
+    assert v3.night.bed.tobytes() == model.night.bed.tobytes()
+    assert float(v3.place.counts.sum()) == 0.0  # no last signs in a version 3 image: learnt from now on
     head = _HEAD.pack(b"EWRM", 2, 22, model.ref_day, model.first_day, model.last_day)
     arrays = model.hist.tobytes() + model.longest.tobytes() + model.longest_day.tobytes()
     night_v2 = b"".join(a.tobytes() for a in model.night.arrays()[:4])
