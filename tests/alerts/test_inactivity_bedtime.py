@@ -24,7 +24,7 @@ from alerts.inactivity.night import NightLog, night_hours, t_quantile
 from alerts.inactivity.rule import evaluate, next_due
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, Resident
-from tests.alerts.routine_helpers import learnt_engine
+from tests.alerts.routine_helpers import learnt_engine, spread_days
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 1, 5, tzinfo=TZ)  # a Monday
@@ -37,16 +37,7 @@ DOOR_QUIET = timedelta(minutes=10)
 
 def days(n: int) -> list[PresenceEvent]:
     """Up at the day's wake-up with a sign every 6 min, evenings (from 19:00) a sign every 14-32 min, to bed."""
-    events = []
-    for d in range(n):
-        day = START + timedelta(days=d)
-        t = day + timedelta(hours=WAKE_H[d % 7])
-        bed = day + timedelta(hours=BED_H[d % 7])
-        while t <= bed:
-            events.append(PresenceEvent(t, "motion", unit=UNIT, sensor="living-pir"))
-            evening = t.hour >= 19 or t.hour < 3
-            t += timedelta(minutes=14 + 9 * ((t.minute // 7) % 3) if evening else 6)
-    return sorted(events, key=lambda e: e.ts)
+    return spread_days(n, UNIT, START, BED_H, WAKE_H)
 
 
 def engine_after(events: list[PresenceEvent]) -> InactivityEngine:

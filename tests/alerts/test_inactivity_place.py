@@ -17,7 +17,7 @@ from alerts.inactivity.place import LONG_MIN, MIN_RATIO, PlaceLog, shifted_share
 from alerts.inactivity.rule import InactivityFiring, InactivityState, evaluate, next_due
 from alerts.inactivity.settings import InactivitySettings
 from alerts.presence import PresenceEvent, Resident
-from tests.alerts.routine_helpers import learnt_engine
+from tests.alerts.routine_helpers import learnt_engine, spread_days
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 1, 5, tzinfo=TZ)  # a Monday
@@ -30,20 +30,7 @@ DOOR_QUIET = timedelta(minutes=10)
 
 def days(n: int) -> list[PresenceEvent]:
     """Days in the living room and the kitchen, every evening's last sign the bedroom PIR before sleep."""
-    events = []
-    for d in range(n):
-        day = START + timedelta(days=d)
-        t = day + timedelta(hours=WAKE_H[d % 7])
-        bed = day + timedelta(hours=BED_H[d % 7])
-        i = 0
-        while t < bed - timedelta(minutes=5):
-            room = "kitchen-pir" if i % 3 == 0 else "living-pir"
-            events.append(PresenceEvent(t, "motion", unit=UNIT, sensor=room))
-            evening = t.hour >= 19 or t.hour < 3
-            t += timedelta(minutes=14 + 9 * ((t.minute // 7) % 3) if evening else 6)
-            i += 1
-        events.append(PresenceEvent(bed, "motion", unit=UNIT, sensor="bedroom-pir"))
-    return sorted(events, key=lambda e: e.ts)
+    return spread_days(n, UNIT, START, BED_H, WAKE_H, ("kitchen-pir", "living-pir", "living-pir"), "bedroom-pir")
 
 
 def test_a_sign_seen_everywhere_or_never_carries_no_news() -> None:
