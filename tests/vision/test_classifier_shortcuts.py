@@ -96,6 +96,7 @@ def _falling_span_plain(y: np.ndarray, tolerance: float, frames: np.ndarray | No
 
 
 def test_falling_span_matches_the_plain_definition() -> None:
+    """On arrays and on a track's own lists (what the fragment joiner hands over without making arrays)."""
     rng = np.random.default_rng(3)
     for _ in range(300):
         n = int(rng.integers(1, 60))
@@ -103,6 +104,7 @@ def test_falling_span_matches_the_plain_definition() -> None:
         frames = np.cumsum(rng.integers(1, 4, n))
         for f, fill in ((None, 0.0), (frames, 0.7)):
             assert falling_span(y, 3.0, f, fill) == _falling_span_plain(y, 3.0, f, fill)
+        assert falling_span(y.tolist(), 3.0, frames.tolist(), 0.7) == falling_span(y, 3.0, frames, 0.7)
 
 
 def test_the_stray_test_fits_are_the_weighted_least_squares_curves() -> None:
@@ -141,16 +143,6 @@ def test_the_frame_clock_period_is_the_mean_interval_without_lost_frame_gaps() -
         else:
             iv = np.asarray(intervals)
             assert clock.period == pytest.approx(float(iv[iv <= 2.5 * np.median(iv)].mean()), rel=1e-12)
-
-
-def test_falling_span_on_lists_is_falling_span_on_arrays() -> None:
-    """The fragment joiner hands a track's own lists over without making arrays of them."""
-    rng = np.random.default_rng(4)
-    for _ in range(300):
-        n = int(rng.integers(1, 40))
-        y = np.round(rng.normal(0, 3, n).cumsum() + rng.uniform(0, 4) * np.arange(n), 1)
-        frames = np.cumsum(rng.integers(1, 4, n))
-        assert falling_span(y.tolist(), 3.0, frames.tolist(), 0.7) == falling_span(y, 3.0, frames, 0.7)
 
 
 def test_the_seen_span_is_that_of_the_seen_frames() -> None:
