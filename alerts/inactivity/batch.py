@@ -17,7 +17,7 @@ from datetime import UTC, datetime, tzinfo
 import numpy as np
 
 from alerts.inactivity.model import _EDGES, _RESCALE_AT, MIN_SPELL_MIN, RoutineModel
-from alerts.inactivity.night import CHAIN_SPELL_MIN, NIGHT_FROM_H, NIGHT_TO_H
+from alerts.inactivity.night import CHAIN_SPELL_MIN, in_night
 
 
 def _slots(starts: np.ndarray, tz: tzinfo) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,7 +75,7 @@ def learn_history(model: RoutineModel, signs: Sequence[datetime], tz: tzinfo,
     np.add.at(hist, (dtype, hour, bucket), weights)
     model.hist = hist.astype(np.float32)
     if sign is not None:
-        night = ((hour >= NIGHT_FROM_H) | (hour < NIGHT_TO_H - 24.0)) & (sign >= 0)
+        night = in_night(hour) & (sign >= 0)
         model.place.add(sign[night], minutes[night], weights[night])
     end_days = ends / 86400.0
     _learn_records(model, dtype * 24 + hour, minutes, end_days)
@@ -98,7 +98,7 @@ def _learn_records(model: RoutineModel, slot: np.ndarray, minutes: np.ndarray, e
 def _learn_nights(model: RoutineModel, local_ts: np.ndarray, minutes: np.ndarray, end_days: np.ndarray) -> None:
     """The night log, from the spells that can be part of a night (and the last spell, which may close one)."""
     clock_h = (local_ts % 86400.0) / 3600.0
-    may = ((clock_h >= NIGHT_FROM_H) | (clock_h < NIGHT_TO_H - 24.0)) & (minutes >= CHAIN_SPELL_MIN)
+    may = in_night(clock_h) & (minutes >= CHAIN_SPELL_MIN)
     may[-1] = True
     ref = model.ref_day if model.ref_day is not None else float(end_days[0])
     for i in np.flatnonzero(may).tolist():

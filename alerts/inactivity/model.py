@@ -30,7 +30,7 @@ from datetime import datetime, tzinfo
 import numpy as np
 import numpy.typing as npt
 
-from alerts.inactivity.night import NIGHT_FROM_H, NIGHT_TO_H, NightLog, NightView, day_type_of
+from alerts.inactivity.night import NightLog, NightView, day_type_of, in_night
 from alerts.inactivity.place import PlaceLog
 from alerts.inactivity.settings import InactivitySettings
 
@@ -178,7 +178,7 @@ class RoutineModel:
             self.ref_day, exponent = day, 0.0
         weight = math.exp(exponent)
         self.hist[dtype, hour, bucket_of(minutes)] += weight
-        if sign is not None and (hour >= NIGHT_FROM_H or hour < NIGHT_TO_H - 24.0):
+        if sign is not None and in_night(hour):
             self.place.step(sign, minutes, weight)
         end_day = _day(end)
         self.night.step(local, minutes, end_day, self.ref_day, self.tau_days)

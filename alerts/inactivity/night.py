@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import NormalDist
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,15 @@ USUAL_LEVEL = 0.1  # "usually up by": 90 % of the predictive distribution
 PRIOR_SLEEP_H = 8.0  # the visit rate's prior: one night of this many hours without a waking
 _W, _S1, _S2, _W2 = range(4)
 _NORMAL = NormalDist()
+
+
+@overload
+def in_night(clock_h: float) -> bool: ...
+@overload
+def in_night(clock_h: npt.NDArray[Any]) -> npt.NDArray[np.bool_]: ...
+def in_night(clock_h: float | npt.NDArray[Any]) -> bool | npt.NDArray[np.bool_]:
+    """Whether a clock hour (0-24; a number or an array of them) lies in the night window, 18:00-09:00."""
+    return (clock_h >= NIGHT_FROM_H) | (clock_h < NIGHT_TO_H - 24.0)
 
 
 def night_hours(local: datetime) -> tuple[int, float]:

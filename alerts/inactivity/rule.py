@@ -41,6 +41,7 @@ SEVERITY = "critical"
 RETURN_DOOR = timedelta(minutes=10)  # a sign this soon after the flat door may be the resident coming home
 CONFIRM_AFTER = timedelta(minutes=5)  # signs spanning this long, with no gap over CONFIRM_GAP, confirm a return
 CONFIRM_GAP = timedelta(minutes=30)
+GATE_IN = sign_slot("access", None, "in")  # the sign of a return through the gate
 
 
 @dataclass
@@ -115,7 +116,7 @@ def observe(state: InactivityState, resident: Resident, ev: PresenceEvent, home_
     state.model.seen(ev.ts)
     if ev.kind == "access":
         state.silence_since = ev.ts if ev.direction == "in" else None
-        state.silence_sign = sign_slot("access", None, "in") if ev.direction == "in" else None
+        state.silence_sign = GATE_IN if ev.direction == "in" else None
         state.left_at = ev.ts if ev.direction == "out" else None
         state.unconfirmed_since = None
         return
