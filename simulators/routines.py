@@ -3,7 +3,8 @@
 Each resident gets a persona drawn from ``RANGES`` (the one place where the parameter ranges live): wake and bed
 times (later at weekends), bathroom visits at night, meals, naps, long baths, evening TV (sparse signals), visitors
 at the door, outings and whole days out, hospital stays (an operator's away note, or not), and a share of
-"door-only" homes whose gates do not recognise the resident. An emergency (``emergency=True``) is a collapse at a
+"door-only" homes whose gates do not recognise the resident. ``BEDTIME_RANGES`` adds how often going to bed leaves
+its trace (bathroom, then the bedroom PIR last). An emergency (``emergency=True``) is a collapse at a
 random at-home instant after ``emergency_after_days``: every signal from the flat stops.
 
 Events are dicts in the replay contract (``ts`` naive = estate local time, ``kind`` access / door / motion /
@@ -37,6 +38,14 @@ RANGES: dict[str, tuple[float, float]] = {
     "outing_min": (40.0, 240.0),
     "day_out_prob": (0.0, 0.06),  # a whole day away (6-11 h)
     "visitor_prob": (0.05, 0.3),
+}
+# Drawn from each resident's own stream (``_route_rng``), so that adding them left every other draw of a world as
+# it was: the same residents, days and cuts, with the bedtime's trace added.
+BEDTIME_RANGES: dict[str, tuple[float, float]] = {
+    # share of nights whose way to bed leaves its trace: the bathroom (and its tap) a few minutes before, the
+    # bedroom PIR last, and the bedroom PIR again on the way back from a bathroom visit at night. 0 = a flat
+    # whose bedroom sensor does not see the way to bed (or has none): the last sign before sleep is any room
+    "bedtime_trace_prob": (0.0, 0.95),
 }
 HOSPITAL_PROB = 0.15  # per resident and run: one stay of 2-6 days
 HOSPITAL_NOTED = 0.7  # share of stays the operators note as an away period
@@ -96,6 +105,11 @@ def _persona(rng: random.Random) -> Persona:
     return Persona(values, gate_user=rng.random() >= DOOR_ONLY_SHARE)
 
 
+def _route_rng(seed: int, index: int) -> random.Random:
+    """Resident ``index``'s own stream for the bedtime's trace (a string seed is hashed the same in every run)."""
+    return random.Random(f"{seed}:{index}:bedtime")
+
+
 def _fmt(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
@@ -108,6 +122,7 @@ class _Day:
         self.quiet: list[tuple[datetime, datetime]] = []
         self.sparse: list[tuple[datetime, datetime]] = []
         self.visits: list[datetime] = []  # short bursts inside quiet time (bathroom at night)
+        self.night: tuple[datetime, datetime] | None = None  # bed -> next wake-up
 
 
 def _plan_day(rng: random.Random, p: Persona, day: datetime) -> _Day:
@@ -117,6 +132,7 @@ def _plan_day(rng: random.Random, p: Persona, day: datetime) -> _Day:
     bed = day + timedelta(hours=v["bed_h"] + shift + rng.gauss(0, 0.3))
     next_wake = day + timedelta(days=1, hours=v["wake_h"] + rng.gauss(0, 0.3))
     plan.quiet.append((bed, next_wake))
+    plan.night = (bed, next_wake)
     for _ in range(_poisson(rng, v["night_visits"])):
         plan.visits.append(bed + (next_wake - bed) * rng.uniform(0.1, 0.9))
     if rng.random() < v["nap_prob"]:
@@ -227,6 +243,29 @@ def _activity(rng: random.Random, out: _Emitter, span: tuple[datetime, datetime]
                 out.add(q_end, "motion", sensor="bedroom-pir")
 
 
+def _bedtime(rng: random.Random, out: _Emitter, span: tuple[datetime, datetime], p: Persona,
+             days: list[_Day]) -> None:
+    """The trace of going to bed, on a ``bedtime_trace_prob`` share of nights: bathroom and tap 5-15 min before
+    bed, the bedroom PIR as the night begins, and the bedroom PIR 3-6 min after each bathroom visit at night.
+    """
+    a, b = span
+    share = p.values["bedtime_trace_prob"]
+    quiet = sorted(q for d in days for q in d.quiet)
+    for d in days:
+        if d.night is None or not a <= d.night[0] < b or rng.random() >= share:
+            continue
+        bed, wake = d.night
+        wash = bed - timedelta(minutes=rng.uniform(5, 15))
+        if wash >= a and _inside(wash, quiet) is None:
+            out.add(wash, "motion", sensor="bathroom-pir")
+            out.add(wash + MIN, "water", litres=round(rng.uniform(1, 6), 1))
+        out.add(bed, "motion", sensor="bedroom-pir")  # the last sign: the quiet begins in bed
+        for visit in d.visits:
+            back = visit + timedelta(minutes=rng.uniform(3, 6))
+            if a <= visit and back < min(b, wake):
+                out.add(back, "motion", sensor="bedroom-pir")
+
+
 def _visitors(rng: random.Random, out: _Emitter, span: tuple[datetime, datetime], p: Persona,
               quiet: list[tuple[datetime, datetime]]) -> None:
     """A visitor: the door while the resident is home and awake, and the resident moves right after."""
@@ -241,7 +280,7 @@ def _visitors(rng: random.Random, out: _Emitter, span: tuple[datetime, datetime]
         day += timedelta(days=1)
 
 
-def _resident_events(rng: random.Random, cfg: RoutineSimConfig, r: Resident, p: Persona,
+def _resident_events(rng: random.Random, route: random.Random, cfg: RoutineSimConfig, r: Resident, p: Persona,
                      hospital: tuple[datetime, datetime] | None, truth: RoutineTruth) -> list[dict[str, Any]]:
     end = cfg.start + timedelta(days=cfg.days)
     days = [_plan_day(rng, p, cfg.start + timedelta(days=d)) for d in range(-1, int(cfg.days) + 1)]
@@ -253,6 +292,7 @@ def _resident_events(rng: random.Random, cfg: RoutineSimConfig, r: Resident, p: 
     quiet = sorted(q for d in days for q in d.quiet)
     for span in truth.home_spans[r.resident_id]:
         _activity(rng, out, span, p, days)
+        _bedtime(route, out, span, p, days)
         _visitors(rng, out, span, p, quiet)
     return out.events
 
@@ -266,6 +306,8 @@ def simulate_routines(cfg: RoutineSimConfig) -> RoutineSimulation:
     truth = RoutineTruth()
     for i in range(cfg.residents):
         p = _persona(rng)
+        route = _route_rng(cfg.seed, i)
+        p.values.update({name: route.uniform(lo, hi) for name, (lo, hi) in BEDTIME_RANGES.items()})
         rid, building = f"e{cfg.seed:03d}{i:04d}", "ABCDEF"[i % 6]
         unit = f"{building}-{i // 6 % 30 + 1}{i % 4 + 1:02d}"
         hospital = None
@@ -282,7 +324,7 @@ def simulate_routines(cfg: RoutineSimConfig) -> RoutineSimulation:
         r = Resident(rid, unit, building=building, elderly=True, lives_alone=True, away=away_notes)
         residents.append(r)
         truth.personas[rid] = {**{k: round(x, 2) for k, x in p.values.items()}, "gate_user": float(p.gate_user)}
-        mine = _resident_events(rng, cfg, r, p, hospital, truth)
+        mine = _resident_events(rng, route, cfg, r, p, hospital, truth)
         if cfg.emergency:
             mine = _collapse(rng, cfg, rid, mine, truth)
         events.extend(mine)
