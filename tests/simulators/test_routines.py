@@ -86,3 +86,31 @@ def test_the_trace_only_adds_events_to_the_same_world(monkeypatch: pytest.Monkey
     assert added
     assert {(e["kind"], e.get("sensor")) for e in added} <= {("motion", "bedroom-pir"), ("motion", "bathroom-pir"),
                                                              ("water", None)}
+
+
+def test_nothing_is_heard_from_the_flat_while_away_and_after_a_collapse() -> None:
+    sim = simulate_routines(RoutineSimConfig(residents=8, days=30, seed=4, emergency=True))
+    assert len(sim.truth.collapses) == 8
+    for r in sim.residents:
+        collapse = sim.truth.collapses[r.resident_id]
+        assert collapse >= sim.start + timedelta(days=21)
+        flat = [datetime.fromisoformat(e["ts"]) for e in sim.events if e.get("unit") == r.unit]
+        assert flat
+        assert max(flat) < collapse
+        spans = sim.truth.home_spans[r.resident_id]
+        assert any(a <= collapse < b for a, b in spans)  # a collapse happens at home
+        for (_, b1), (a2, _) in itertools.pairwise(spans):
+            # away: no in-home signal (the span starts after the return: gate, door, first motion)
+            gap = [t for t in flat if b1 + timedelta(minutes=1) < t < a2 - timedelta(minutes=10)]
+            assert gap == []
+
+
+def test_hospital_stays_are_noted_as_away_periods_or_not() -> None:
+    sim = simulate_routines(RoutineSimConfig(residents=40, days=30, seed=9))
+    assert sim.truth.hospital
+    by_id = {r.resident_id: r for r in sim.residents}
+    for stay in sim.truth.hospital:
+        r = by_id[stay["resident"]]
+        assert bool(r.away) == stay["noted"]
+        if stay["noted"]:
+            assert r.away[0][0].isoformat(timespec="seconds") == stay["from"]
