@@ -244,13 +244,12 @@ def _activity(rng: random.Random, out: _Emitter, span: tuple[datetime, datetime]
 
 
 def _bedtime(rng: random.Random, out: _Emitter, span: tuple[datetime, datetime], p: Persona,
-             days: list[_Day]) -> None:
+             days: list[_Day], quiet: list[tuple[datetime, datetime]]) -> None:
     """The trace of going to bed, on a ``bedtime_trace_prob`` share of nights: bathroom and tap 5-15 min before
     bed, the bedroom PIR as the night begins, and the bedroom PIR 3-6 min after each bathroom visit at night.
     """
     a, b = span
     share = p.values["bedtime_trace_prob"]
-    quiet = sorted(q for d in days for q in d.quiet)
     for d in days:
         if d.night is None or not a <= d.night[0] < b or rng.random() >= share:
             continue
@@ -292,7 +291,7 @@ def _resident_events(rng: random.Random, route: random.Random, cfg: RoutineSimCo
     quiet = sorted(q for d in days for q in d.quiet)
     for span in truth.home_spans[r.resident_id]:
         _activity(rng, out, span, p, days)
-        _bedtime(route, out, span, p, days)
+        _bedtime(route, out, span, p, days, quiet)
         _visitors(rng, out, span, p, quiet)
     return out.events
 
